@@ -1,0 +1,20 @@
+# ttsf-bench. `make demo` and `make test` are the README's two commands.
+PY := .venv/bin/python
+SHELL := /bin/bash
+
+.PHONY: setup demo test bench clean-cache lint
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	$(PY) -m eval.run --table 1
+
+test: setup
+	$(PY) -m pytest -q tests
+
+bench: setup
+	for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean-cache:
+	rm -rf $${TTSF_CACHE:-$$HOME/.cache/ttsf-bench}/synth

@@ -1,0 +1,35 @@
+"""Seeded, platform-independent selection: rank keys by sha256(seed ‖ key).
+
+No RNG library is involved, so a subset chosen here is the same on every
+machine, Python and numpy version, and adding an unrelated key never changes
+the relative order of the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Iterable, Sequence
+
+
+def hash_rank(seed: str, key: str) -> str:
+    return hashlib.sha256(f"{seed}\x00{key}".encode("utf-8")).hexdigest()
+
+
+def seeded_order(keys: Iterable[str], seed: str) -> list[str]:
+    """Keys sorted by their seeded hash (ties, impossible in practice, by key)."""
+    return sorted(keys, key=lambda k: (hash_rank(seed, k), k))
+
+
+def seeded_subset(keys: Iterable[str], k: int, seed: str) -> list[str]:
+    """The first ``k`` keys of :func:`seeded_order`, returned sorted by key."""
+    keys = list(keys)
+    if k < 0 or k > len(keys):
+        raise ValueError(f"cannot choose {k} of {len(keys)} keys")
+    return sorted(seeded_order(keys, seed)[:k])
+
+
+def seeded_choice(keys: Sequence[str], seed: str) -> str:
+    """One key, chosen by seeded hash; ``keys`` must be non-empty."""
+    if not keys:
+        raise ValueError("seeded_choice of an empty list")
+    return seeded_order(keys, seed)[0]

@@ -1,0 +1,121 @@
+"""``python -m eval.splits``: build, freeze, verify and validate the evaluation splits.
+
+    python -m eval.splits list
+    python -m eval.splits build lrs2                 # regenerate the committed LRS2 manifests
+    python -m eval.splits freeze vox2 --data-root DIR
+    python -m eval.splits checksums                  # rewrite splits/SHA256SUMS
+    python -m eval.splits verify                     # check committed files against SHA256SUMS
+    python -m eval.splits validate NAME --data-root DIR [--json] [--limit K]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from eval.data import roots, splits
+from eval.data.manifest import ManifestError
+
+
+def _cmd_list(args) -> int:
+    sums = splits.read_checksums()
+    for name, spec in splits.SPLITS.items():
+        where = f"splits/{spec.filename}" if spec.filename else "(inside the synthetic corpus, built on demand)"
+        state = ""
+        if spec.filename:
+            state = "committed" if spec.filename in sums else "not frozen yet"
+        print(f"{name:18s} {spec.dataset:6s} {where:40s} {state:15s} {spec.description}")
+    return 0
+
+
+def _cmd_build(args) -> int:
+    if args.dataset != "lrs2":
+        print("only `build lrs2` exists: VoxCeleb2 needs the local data (`freeze vox2`)", file=sys.stderr)
+        return 2
+    for name, digest in splits.build_lrs2().items():
+        print(f"{name}: sha256 {digest}")
+    splits.write_checksums()
+    return 0
+
+
+def _cmd_freeze(args) -> int:
+    if args.dataset != "vox2":
+        print("only `freeze vox2` exists (the LRS2 manifests are fixed by the official list)", file=sys.stderr)
+        return 2
+    try:
+        report = splits.freeze_vox2(args.data_root, out=args.out)
+    except (roots.DataRootError, ManifestError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(report, indent=2, sort_keys=True))
+    return 0
+
+
+def _cmd_checksums(args) -> int:
+    for name, digest in splits.write_checksums().items():
+        print(f"{digest}  {name}")
+    return 0
+
+
+def _cmd_verify(args) -> int:
+    bad = 0
+    for name in splits.read_checksums():
+        try:
+            splits.verify_file(name)
+            print(f"OK   {name}")
+        except ManifestError as exc:
+            bad += 1
+            print(f"FAIL {name}: {exc}")
+    return 1 if bad else 0
+
+
+def _cmd_validate(args) -> int:
+    from eval.data.validate import Problem, Report, validate
+
+    try:
+        manifest = splits.split_manifest(args.name, args.data_root)
+    except (roots.DataRootError, ManifestError, KeyError) as exc:
+        report = Report(args.name, str(args.data_root), 0, 0, [Problem("*", "split", str(exc))])
+    else:
+        if args.limit:
+            from eval.data.manifest import Manifest
+
+            manifest = Manifest(manifest.name, manifest.items[: args.limit], manifest.sha256, manifest.path)
+        try:
+            root = splits.split_root(args.name, args.data_root)
+        except roots.DataRootError as exc:
+            report = Report(args.name, "(none)", len(manifest), 0, [Problem("*", "data_root", str(exc))])
+        else:
+            report = validate(manifest, root)
+    print(json.dumps(report.to_json(), indent=2) if args.json else report.summary())
+    return 0 if report.ok else 1
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.splits", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("list").set_defaults(fn=_cmd_list)
+    p = sub.add_parser("build")
+    p.add_argument("dataset", choices=["lrs2", "vox2"])
+    p.set_defaults(fn=_cmd_build)
+    p = sub.add_parser("freeze")
+    p.add_argument("dataset", choices=["lrs2", "vox2"])
+    p.add_argument("--data-root", default=None)
+    p.add_argument("--out", default=None, type=lambda s: __import__("pathlib").Path(s))
+    p.set_defaults(fn=_cmd_freeze)
+    sub.add_parser("checksums").set_defaults(fn=_cmd_checksums)
+    sub.add_parser("verify").set_defaults(fn=_cmd_verify)
+    p = sub.add_parser("validate")
+    p.add_argument("name")
+    p.add_argument("--data-root", default=None)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", type=int, default=None)
+    p.set_defaults(fn=_cmd_validate)
+    args = parser.parse_args(argv)
+    return args.fn(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
