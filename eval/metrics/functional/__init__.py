@@ -1,0 +1,1 @@
+"""Pure metric math (no models, no I/O), one small module per quantity."""

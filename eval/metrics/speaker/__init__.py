@@ -1,0 +1,1 @@
+"""Speaker-embedding backends for C-SIM: ``xvector`` (paper) and ``resemblyzer`` (offline)."""

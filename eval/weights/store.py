@@ -1,0 +1,259 @@
+"""Find registered weights on disk and verify them against their pinned sha256.
+
+Search order for an entry's primary file:
+
+1. ``$TTSF_WEIGHTS/<subdir>/<filename>`` (default root ``~/.cache/ttsf-bench/weights``);
+2. the folders the reference packages use (``$TORCH_HOME/hub/checkpoints``,
+   ``~/.cache/whisper``, ``~/.insightface/models/...``);
+3. inside the pip package that ships it, or the repository (committed checkpoints).
+
+A hash is computed once per file and remembered in ``<root>/.verified.json`` keyed by
+``(path, size, mtime_ns)``, so multi-GB files are not re-hashed on every run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Optional
+
+from eval.metrics.base import MissingWeights
+from eval.weights.entries import FileSpec, WeightsEntry, entries
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ROOT = "~/.cache/ttsf-bench/weights"
+_CACHE_NAME = ".verified.json"
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+_lock = threading.Lock()
+_memory_cache: dict[str, dict] = {}
+
+
+class CorruptWeights(MissingWeights):
+    """A weights file that exists but whose sha256 is not the pinned one."""
+
+
+def weights_root() -> Path:
+    """``$TTSF_WEIGHTS`` or ``~/.cache/ttsf-bench/weights`` (not created here)."""
+    return Path(os.environ.get("TTSF_WEIGHTS") or DEFAULT_ROOT).expanduser()
+
+
+def get_entry(name: str) -> WeightsEntry:
+    """The registered entry ``name``; :class:`eval.registry.UnknownName` otherwise."""
+    table = entries()
+    if name not in table:
+        from eval.registry import UnknownName
+
+        raise UnknownName("weights", name, list(table))
+    return table[name]
+
+
+def home_dir(entry: WeightsEntry, root: Optional[Path] = None) -> Path:
+    """The folder under the weights root where ``entry``'s files are stored."""
+    root = weights_root() if root is None else Path(root)
+    return root / entry.subdir if entry.subdir else root
+
+
+def _expand_template(template: str) -> Path:
+    """``"$VAR/sub|default"`` -> ``$VAR/sub`` when ``VAR`` is set, else ``default``."""
+    env_form, _, default = template.partition("|")
+    var = env_form[1:].split("/", 1)[0]
+    if os.environ.get(var):
+        return Path(os.path.expandvars(env_form)).expanduser()
+    return Path(default).expanduser()
+
+
+def package_dir(package: str) -> Optional[Path]:
+    """Folder of an installed package without importing it (``"sys.prefix"`` -> sys.prefix)."""
+    if package == "sys.prefix":
+        return Path(sys.prefix)
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def candidate_paths(entry: WeightsEntry, root: Optional[Path] = None) -> list[Path]:
+    """Where ``entry``'s primary file is looked for, in order."""
+    paths = [home_dir(entry, root) / entry.file.filename]
+    paths += [_expand_template(t) / entry.file.filename for t in entry.extra_dirs]
+    if entry.package and entry.package_path:
+        pkg = package_dir(entry.package)
+        if pkg is not None:
+            paths.append(pkg / entry.package_path)
+    if entry.repo_path:
+        paths.append(_REPO_ROOT / entry.repo_path)
+    return paths
+
+
+# ----------------------------------------------------------------------------- hashing
+
+
+def _cache_file() -> Path:
+    return weights_root() / _CACHE_NAME
+
+
+def _load_cache() -> dict:
+    path = _cache_file()
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        log.warning("ignoring unreadable weights hash cache %s: %s", path, exc)
+        return {}
+
+
+def _save_cache(cache: dict) -> None:
+    path = _cache_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".verified.", suffix=".tmp")
+        with os.fdopen(fd, "w") as handle:
+            json.dump(cache, handle, indent=1, sort_keys=True)
+        os.replace(tmp, path)
+    except OSError as exc:  # read-only weights root: keep the in-process cache only
+        log.debug("cannot write weights hash cache %s: %s", path, exc)
+
+
+def sha256_file(path: Path) -> str:
+    """sha256 hex digest of a file (always reads it)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_sha256(path: Path, *, use_cache: bool = True) -> str:
+    """sha256 of ``path``, memoised on disk by ``(resolved path, size, mtime_ns)``."""
+    path = Path(path).resolve()
+    stat = path.stat()
+    key = str(path)
+    with _lock:
+        if use_cache:
+            hit = _memory_cache.get(key) or _load_cache().get(key)
+            if hit and hit.get("size") == stat.st_size and hit.get("mtime_ns") == stat.st_mtime_ns:
+                _memory_cache[key] = hit
+                return hit["sha256"]
+        digest = sha256_file(path)
+        record = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": digest}
+        _memory_cache[key] = record
+        cache = _load_cache()
+        cache[key] = record
+        _save_cache(cache)
+    return digest
+
+
+def check_file(path: Path, spec: FileSpec, *, use_cache: bool = True) -> str:
+    """Verify ``path`` against ``spec``; return its sha256 or raise :class:`CorruptWeights`."""
+    if spec.size is not None and path.stat().st_size != spec.size:
+        raise CorruptWeights(
+            f"{path} has {path.stat().st_size} bytes, expected {spec.size} for {spec.filename} "
+            "(truncated or a different file): delete it and fetch it again"
+        )
+    digest = file_sha256(path, use_cache=use_cache)
+    if spec.sha256 is not None and digest != spec.sha256:
+        raise CorruptWeights(
+            f"{path} has sha256 {digest}, expected {spec.sha256} for {spec.filename}: "
+            "corrupt or a different version; delete it and fetch it again"
+        )
+    if spec.sha256 is None and spec.sha256_prefix and not digest.startswith(spec.sha256_prefix):
+        raise CorruptWeights(
+            f"{path} has sha256 {digest}, which does not start with the published prefix "
+            f"{spec.sha256_prefix} of {spec.filename}: a different file"
+        )
+    return digest
+
+
+# ----------------------------------------------------------------------------- locating
+
+
+def missing_message(entry: WeightsEntry, root: Optional[Path] = None, reason: str = "") -> str:
+    """The actionable text of :class:`MissingWeights` for ``entry``."""
+    dest = home_dir(entry, root)
+    lines = [f"weights {entry.name!r} not found: {entry.file.filename}" + (f" ({reason})" if reason else "")]
+    lines.append(f"  sha256: {entry.file.sha256 or 'not published (recorded on first use)'}")
+    lines.append(f"  from:   {entry.source}")
+    urls = entry.file.urls or (entry.archive.urls if entry.archive else ())
+    for url in urls:
+        lines.append(f"  url:    {url}")
+    if entry.archive:
+        lines.append(f"  (the file is {entry.archive_member} inside {entry.archive.filename})")
+    for comp in entry.companions:
+        lines.append(f"  also:   {comp.filename} " + (comp.urls[0] if comp.urls else ""))
+    if entry.companions:
+        lines.append(f"  put all {len(entry.files)} files in: {dest}/")
+    else:
+        lines.append(f"  put it at: {dest / entry.file.filename}")
+    others = [str(p) for p in candidate_paths(entry, root)[1:]]
+    if others:
+        lines.append(f"  (also searched: {', '.join(others)})")
+    if urls:
+        lines.append(f"  or run:  python -m eval.weights download {entry.name}")
+    elif entry.package:
+        lines.append(f"  it ships with a pip package: install {entry.source}")
+    if entry.note:
+        lines.append(f"  note: {entry.note}")
+    return "\n".join(lines)
+
+
+def find(name: str, root: Optional[Path] = None) -> Optional[Path]:
+    """The first existing candidate path of ``name``'s primary file (unverified), or None."""
+    for path in candidate_paths(get_entry(name), root):
+        if path.is_file():
+            return path
+    return None
+
+
+def locate(name: str, *, verify: bool = True, root: Optional[Path] = None) -> Path:
+    """Path of the weights file ``name``, verified against its pinned sha256.
+
+    Companion files (multi-file models) are checked in the same folder. Packaged entries
+    that need assembling (``whisper_base_ct2``) are assembled on first use.
+
+    Raises:
+        MissingWeights: no candidate exists; the message names the file, its sha256, the
+            URL, the exact destination path and the download command.
+        CorruptWeights: the file exists with the wrong hash or size.
+    """
+    entry = get_entry(name)
+    path = find(name, root)
+    if path is None and entry.assemble:
+        from eval.weights.assemble import assemble
+
+        path = assemble(entry, home_dir(entry, root))
+    if path is None:
+        raise MissingWeights(missing_message(entry, root))
+    if verify:
+        check_file(path, entry.file)
+    for comp in entry.companions:
+        comp_path = path.parent / comp.filename
+        if not comp_path.is_file():
+            raise MissingWeights(missing_message(entry, root, reason=f"{comp.filename} missing beside {path}"))
+        if verify:
+            check_file(comp_path, comp)
+    return path
+
+
+def describe(name: str, root: Optional[Path] = None) -> dict:
+    """Provenance of ``name`` for results: file, path, pinned and actual sha256."""
+    entry = get_entry(name)
+    path = locate(name, root=root)
+    return {
+        "name": name,
+        "file": entry.file.filename,
+        "path": str(path),
+        "sha256": file_sha256(path),
+        "pinned": entry.file.sha256 is not None,
+    }
