@@ -1,0 +1,403 @@
+"""Build the synthetic audiovisual corpus (LRS-like layout, manifests, ground truth).
+
+Layout of a built corpus ``<root>``::
+
+    main/<identity>/<clip>.mp4   25 fps H.264 + 16 kHz AAC
+    main/<identity>/<clip>.wav   16 kHz PCM, the same samples as the mp4's track
+    main/<identity>/<clip>.txt   LRS style, first line "Text:  THE TRANSCRIPT"
+    main/<identity>/<clip>.json  ground truth (pose, mouth, blink, offset, voice, ...)
+    faces/<identity>.png         aligned source portrait
+    synth_train.jsonl, synth_test.jsonl, corpus.json, README.md
+
+A clip's ``.json`` is written last and records the sha256 of its other files: it
+is the clip's done-marker. An interrupted build resumes: clips with a valid
+``.json`` are kept, others are rebuilt; manifests and ``corpus.json`` are written
+only once every clip is complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from eval.data.manifest import Item, Source, write_manifest
+from eval.synth.config import GENERATOR_VERSION, SPEECH_PAD, SynthConfig, SynthError, lrs_text, sentences
+
+log = logging.getLogger(__name__)
+
+FPS = 25
+SAMPLE_RATE = 16000
+SAMPLES_PER_FRAME = SAMPLE_RATE // FPS
+BUILD_MARKER = ".synth_build.json"
+POSE_CONVENTION = (
+    "degrees; camera frame x right, y down, z to the viewer; yaw>0 turns the nose to image right, "
+    "pitch>0 turns it up, roll>0 rotates the face clockwise in the image"
+)
+MANIFESTS = ("synth_train.jsonl", "synth_test.jsonl")
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+# ----------------------------------------------------------------------------- plan
+
+
+def split_plan(cfg: SynthConfig) -> dict:
+    """Which identities and sentences are held out for test (seeded, independent of synthesis)."""
+    rng = np.random.default_rng(np.random.SeedSequence([cfg.seed, 0]))
+    names = [f"id{i:02d}" for i in range(cfg.identities)]
+    held = sorted(rng.choice(cfg.identities, size=cfg.test_identities, replace=False).tolist())
+    order = rng.permutation(len(sentences())).tolist()
+    n_test = max(1, int(round(cfg.test_fraction * len(order)))) if cfg.test_fraction > 0 else 0
+    return {
+        "test_identities": [names[i] for i in held],
+        "test_sentences": sorted(order[:n_test]),
+        "train_sentences": sorted(order[n_test:]),
+    }
+
+
+def clip_splits(cfg: SynthConfig, held_out: bool) -> list[str]:
+    """Split of each clip of one identity: all test when held out, else the last ``test_fraction`` are test."""
+    if held_out:
+        return ["test"] * cfg.clips
+    n_test = int(round(cfg.test_fraction * cfg.clips))
+    if cfg.test_fraction > 0 and cfg.clips >= 2:
+        n_test = max(1, n_test)
+    n_test = min(n_test, cfg.clips - 1)
+    return ["train"] * (cfg.clips - n_test) + ["test"] * n_test
+
+
+# ----------------------------------------------------------------------------- audio
+
+
+def prepare_speech(raw: np.ndarray) -> np.ndarray:
+    """Trim leading/trailing silence (40 dB below the peak, 10 ms frames) and normalise.
+
+    Returns ``float32`` ``(samples,)`` at -20 dBFS RMS over the voiced frames, peak <= 0.95.
+    """
+    hop = SAMPLE_RATE // 100
+    n = raw.shape[0] // hop
+    if n == 0:
+        raise SynthError("synthesised speech is shorter than 10 ms")
+    frames = raw[: n * hop].astype(np.float64).reshape(n, hop)
+    rms = np.sqrt(np.mean(frames**2, axis=1) + 1e-12)
+    active = np.nonzero(rms > rms.max() * 10 ** (-40 / 20))[0]
+    start = max(0, (active[0] - 2) * hop)
+    end = min(raw.shape[0], (active[-1] + 3) * hop)
+    speech = raw[start:end].astype(np.float64)
+    level = np.sqrt(np.mean(rms[active] ** 2))
+    speech *= 10 ** (-20 / 20) / max(level, 1e-9)
+    peak = np.abs(speech).max()
+    if peak > 0.95:
+        speech *= 0.95 / peak
+    return speech.astype(np.float32)
+
+
+class SpeechCache:
+    """Synthesise (sentence, voice) once per process; the same text and voice give the same audio."""
+
+    def __init__(self):
+        self._cache: dict[tuple[int, str], np.ndarray] = {}
+
+    def get(self, index: int, voice: str) -> np.ndarray:
+        from eval.synth.voices import synthesise
+
+        key = (index, voice)
+        if key not in self._cache:
+            self._cache[key] = prepare_speech(synthesise(sentences()[index], voice, SAMPLE_RATE))
+        return self._cache[key]
+
+
+def choose_sentences(cfg: SynthConfig, identity_index: int, voice: str, splits: list[str], plan: dict,
+                     speech: SpeechCache) -> list[int]:
+    """Sentence index of each clip: the identity's seeded order, skipping sentences too long for ``seconds``."""
+    rng = np.random.default_rng(np.random.SeedSequence([cfg.seed, 1, identity_index]))
+    pools = {
+        "train": [plan["train_sentences"][i] for i in rng.permutation(len(plan["train_sentences"]))],
+        "test": [plan["test_sentences"][i] for i in rng.permutation(len(plan["test_sentences"]))],
+    }
+    max_samples = int((cfg.seconds - 2 * SPEECH_PAD) * SAMPLE_RATE)
+    cursor = {"train": 0, "test": 0}
+    chosen = []
+    for split in splits:
+        pool = pools[split]
+        while True:
+            if cursor[split] >= len(pool):
+                raise SynthError(
+                    f"identity id{identity_index:02d} ({voice}): not enough {split} sentences short enough for "
+                    f"seconds={cfg.seconds} (needed {splits.count(split)}); raise seconds or lower clips"
+                )
+            index = pool[cursor[split]]
+            cursor[split] += 1
+            if speech.get(index, voice).shape[0] <= max_samples:
+                chosen.append(index)
+                break
+    return chosen
+
+
+def clip_audio(cfg: SynthConfig, speech: np.ndarray) -> tuple[np.ndarray, int, float]:
+    """Place the speech after 0.2 s of silence in a clip of whole frames: ``(audio, n_frames, start_s)``."""
+    pad = int(SPEECH_PAD * SAMPLE_RATE)
+    needed = speech.shape[0] + 2 * pad
+    n_frames = max(math.ceil(needed / SAMPLES_PER_FRAME), math.ceil(cfg.min_seconds * FPS - 1e-9))
+    audio = np.zeros(n_frames * SAMPLES_PER_FRAME, dtype=np.float32)
+    audio[pad : pad + speech.shape[0]] = speech
+    return audio, n_frames, pad / SAMPLE_RATE
+
+
+# ----------------------------------------------------------------------------- per identity
+
+
+def _valid_clip(json_path: Path, config_key: str) -> bool:
+    """A finished clip: its ground truth names this build and its files match their hashes."""
+    try:
+        gt = json.loads(json_path.read_text(encoding="utf-8"))
+        if gt.get("config_key") != config_key:
+            return False
+        for suffix, digest in gt["files"].items():
+            path = json_path.with_suffix(f".{suffix}")
+            if not path.is_file() or sha256_file(path) != digest:
+                return False
+        return True
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+
+
+def build_identity(root: str, cfg_json: dict, identity_index: int, plan: dict) -> list[dict]:
+    """Render every clip of one identity into ``root`` (resuming finished clips); returns their ground truths."""
+    import cv2
+
+    from ttsf.media import write_audio, write_video
+    from eval.synth.faces import SOURCES, Detector, align
+    from eval.synth.render import Renderer, blink_track, mouth_track, pose_trajectory
+
+    cfg = SynthConfig(**{**cfg_json, "voices": tuple(cfg_json["voices"])})
+    key = cfg.key()
+    root_path = Path(root)
+    source = SOURCES[identity_index]
+    name = source.name
+    voice = cfg.resolved_voices()[identity_index]
+    previous_threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        detector = Detector()
+        portrait = align(source, cfg.size, detector)
+        face_path = root_path / "faces" / f"{name}.png"
+        face_path.parent.mkdir(parents=True, exist_ok=True)
+        ok, png = cv2.imencode(".png", portrait.image[:, :, ::-1])
+        if not ok:
+            raise SynthError(f"cannot encode the portrait of {name}")
+        tmp = face_path.with_name(f".{face_path.name}.tmp{os.getpid()}")
+        tmp.write_bytes(png.tobytes())
+        os.replace(tmp, face_path)
+        renderer = Renderer(portrait.image, portrait.landmarks)
+        speech = SpeechCache()
+        splits = clip_splits(cfg, name in plan["test_identities"])
+        chosen = choose_sentences(cfg, identity_index, voice, splits, plan, speech)
+        out = []
+        clip_dir = root_path / "main" / name
+        clip_dir.mkdir(parents=True, exist_ok=True)
+        for j, (split, index) in enumerate(zip(splits, chosen)):
+            stem = clip_dir / f"{j:05d}"
+            json_path = stem.with_suffix(".json")
+            if _valid_clip(json_path, key):
+                out.append(json.loads(json_path.read_text(encoding="utf-8")))
+                continue
+            json_path.unlink(missing_ok=True)
+            audio, n_frames, start = clip_audio(cfg, speech.get(index, voice))
+            rng = np.random.default_rng(np.random.SeedSequence([cfg.seed, 2, identity_index, j]))
+            pose = pose_trajectory(rng, n_frames, FPS)
+            blink = blink_track(rng, n_frames, FPS)
+            mouth = mouth_track(audio, n_frames, SAMPLES_PER_FRAME)
+            frames = np.stack([renderer.render(*pose[t], mouth[t], blink[t]) for t in range(n_frames)])
+            write_audio(stem.with_suffix(".wav"), audio, SAMPLE_RATE)
+            write_video(stem.with_suffix(".mp4"), frames, fps=FPS, audio=audio, sample_rate=SAMPLE_RATE)
+            text = sentences()[index]
+            stem.with_suffix(".txt").write_text(f"Text:  {lrs_text(text)}\nConf:  1.0\n", encoding="utf-8")
+            gt = {
+                "id": f"{name}/{j:05d}",
+                "identity": name,
+                "voice": voice,
+                "text": text,
+                "sentence_index": index,
+                "split": split,
+                "fps": FPS,
+                "sample_rate": SAMPLE_RATE,
+                "size": cfg.size,
+                "n_frames": n_frames,
+                "duration": n_frames / FPS,
+                "speech_start": round(start, 4),
+                "speech_end": round(start + speech.get(index, voice).shape[0] / SAMPLE_RATE, 4),
+                "av_offset_frames": 0,
+                "pose_convention": POSE_CONVENTION,
+                "yaw": np.round(pose[:, 0], 4).tolist(),
+                "pitch": np.round(pose[:, 1], 4).tolist(),
+                "roll": np.round(pose[:, 2], 4).tolist(),
+                "mouth_open": np.round(mouth, 4).tolist(),
+                "mouth_open_px_max": round(renderer.mouth_amplitude, 3),
+                "blink": np.round(blink, 4).tolist(),
+                "generator_version": GENERATOR_VERSION,
+                "seed": cfg.seed,
+                "clip_seed": [cfg.seed, 2, identity_index, j],
+                "config_key": key,
+                "files": {s: sha256_file(stem.with_suffix(f".{s}")) for s in ("mp4", "wav", "txt")},
+            }
+            tmp = json_path.with_name(f".{json_path.name}.tmp{os.getpid()}")
+            tmp.write_text(json.dumps(gt, sort_keys=True), encoding="utf-8")
+            os.replace(tmp, json_path)
+            out.append(gt)
+        return out
+    finally:
+        cv2.setNumThreads(previous_threads)
+
+
+def _build_identity_star(args):
+    return build_identity(*args)
+
+
+# ----------------------------------------------------------------------------- corpus
+
+
+def _check_output(out: Path, cfg: SynthConfig) -> None:
+    """Refuse an unusable output directory before any work; write the build marker."""
+    if out.exists() and not out.is_dir():
+        raise SynthError(f"output {out} exists and is not a directory")
+    marker = out / BUILD_MARKER
+    if out.is_dir() and any(out.iterdir()):
+        try:
+            previous = json.loads(marker.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise SynthError(
+                f"output directory {out} is not empty and is not a synthetic-corpus build; choose an empty directory"
+            ) from None
+        if previous.get("config_key") != cfg.key():
+            raise SynthError(
+                f"output directory {out} holds a build with other arguments ({previous.get('config')}); "
+                "choose another directory or delete it"
+            )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise SynthError(f"output directory {out} is not writable: {exc.strerror or exc}") from None
+    marker.write_text(json.dumps({"config_key": cfg.key(), "config": cfg.to_json(),
+                                  "generator_version": GENERATOR_VERSION}, sort_keys=True), encoding="utf-8")
+
+
+def _clean_temporaries(out: Path) -> None:
+    """Remove temp files left by an interrupted build (``.<name>.tmp<pid>...``)."""
+    for path in out.rglob(".*.tmp*"):
+        if path.is_file():
+            path.unlink()
+
+
+def _item(gt: dict) -> Item:
+    stem = f"main/{gt['id']}"
+    return Item(
+        id=gt["id"], dataset="synth", speaker=gt["identity"], text=gt["text"], text_source=f"{stem}.txt",
+        source=Source(f"{stem}.mp4", 0), ref_video=f"{stem}.mp4", ref_audio=f"{stem}.wav",
+        duration=gt["duration"], meta={"voice": gt["voice"], "split": gt["split"]},
+    )
+
+
+def _versions(voices) -> dict:
+    import cv2
+    import av
+
+    from eval.synth.voices import engine_versions
+
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "opencv": cv2.__version__,
+        "av": av.__version__,
+        "ffmpeg_libavcodec": ".".join(str(v) for v in av.library_versions.get("libavcodec", ())),
+        "engines": engine_versions(voices),
+    }
+
+
+def write_index(root: Path, meta: dict) -> dict:
+    """Write ``corpus.json``: ``meta`` plus the sha256 of every file and a content hash over them."""
+    files = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if path.is_file() and not path.name.startswith(".") and rel not in ("corpus.json",):
+            files[rel] = sha256_file(path)
+    content = hashlib.sha256("".join(f"{k} {v}\n" for k, v in sorted(files.items())).encode()).hexdigest()
+    index = {**meta, "files": files, "content_hash": content}
+    tmp = root / f".corpus.json.tmp{os.getpid()}"
+    tmp.write_text(json.dumps(index, indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, root / "corpus.json")
+    return index
+
+
+def build(out_dir, identities: int = 8, clips: int = 30, seconds: float = 4.0, size: int = 256, seed: int = 0,
+          voices: Optional[tuple[str, ...]] = None, test_identities: int = 2, test_fraction: float = 0.2,
+          jobs: int = 1) -> Path:
+    """Build (or resume building) a corpus in ``out_dir`` and return its path.
+
+    Arguments are those of :class:`eval.synth.config.SynthConfig`; ``jobs`` > 1 renders
+    identities in that many worker processes (same output). Raises
+    :class:`SynthError` on bad arguments or an unusable directory before any work.
+    """
+    if voices is not None:
+        voices = tuple(voices)
+    cfg = SynthConfig(identities, clips, seconds, size, seed, voices, test_identities, test_fraction).validate()
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise SynthError(f"jobs must be a positive integer, got {jobs!r}")
+    out = Path(out_dir)
+    _check_output(out, cfg)
+    _clean_temporaries(out)
+    started = time.monotonic()
+    plan = split_plan(cfg)
+    tasks = [(str(out), cfg.to_json(), i, plan) for i in range(cfg.identities)]
+    if jobs == 1:
+        results = [_build_identity_star(t) for t in tasks]
+    else:
+        import multiprocessing
+
+        with multiprocessing.get_context("spawn").Pool(min(jobs, len(tasks))) as pool:
+            results = pool.map(_build_identity_star, tasks, chunksize=1)
+    truths = [gt for group in results for gt in group]
+    items = {split: [_item(gt) for gt in truths if gt["split"] == split] for split in ("train", "test")}
+    write_manifest(out / "synth_train.jsonl", items["train"])
+    write_manifest(out / "synth_test.jsonl", items["test"])
+    from eval.synth.readme import corpus_readme
+
+    (out / "README.md").write_text(corpus_readme(cfg, plan), encoding="utf-8")
+    meta = {
+        "generator": "eval.synth",
+        "generator_version": GENERATOR_VERSION,
+        "config": cfg.to_json(),
+        "config_key": cfg.key(),
+        "seed": cfg.seed,
+        "split": plan,
+        "counts": {"train": len(items["train"]), "test": len(items["test"])},
+        "av_offset_frames": 0,
+        "versions": _versions(cfg.resolved_voices()),
+    }
+    write_index(out, meta)
+    log.info("built %d clips in %s (%.1f s)", len(truths), out, time.monotonic() - started)
+    return out
+
+
+def is_complete(root: Path) -> bool:
+    """A corpus whose ``corpus.json`` and both manifests exist (written only at the end of a build)."""
+    return all((root / name).is_file() for name in ("corpus.json", *MANIFESTS))
+

@@ -1,0 +1,74 @@
+"""Rendering maths: pose trajectories, rotation convention, mouth and blink tracks, warping."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from eval.synth.faces import SOURCES, Detector, align
+from eval.synth.render import POSE_LIMITS, Renderer, blink_track, mouth_track, pose_trajectory, rotation
+
+
+def test_pose_trajectory_bounded_smooth_and_seeded():
+    a = pose_trajectory(np.random.default_rng(1), 250)
+    b = pose_trajectory(np.random.default_rng(1), 250)
+    c = pose_trajectory(np.random.default_rng(2), 250)
+    assert np.array_equal(a, b) and not np.allclose(a, c)
+    assert np.all(np.abs(a) <= np.array(POSE_LIMITS))
+    assert np.all(a.max(axis=0) - a.min(axis=0) > 0.3 * np.array(POSE_LIMITS))  # it really moves
+    assert np.abs(np.diff(a, axis=0)).max() < 2.5
+
+
+def test_rotation_convention():
+    nose = np.array([0.0, 0.0, 1.0])
+    assert rotation(20, 0, 0) @ nose == pytest.approx([np.sin(np.radians(20)), 0, np.cos(np.radians(20))])
+    assert (rotation(0, 10, 0) @ nose)[1] < 0  # pitch up: nose towards -y (image up)
+    r = rotation(0, 0, 10) @ np.array([1.0, 0.0, 0.0])
+    assert r[1] > 0  # roll > 0: +x goes to +y, clockwise on screen (y down)
+    m = rotation(13, -7, 4)
+    assert m @ m.T == pytest.approx(np.eye(3))
+
+
+def test_mouth_track_from_energy():
+    t = np.arange(16000 * 2) / 16000
+    audio = np.zeros_like(t, dtype=np.float32)
+    audio[16000:24000] = 0.3 * np.sin(2 * np.pi * 220 * t[16000:24000])  # speech in 1.0-1.5 s
+    m = mouth_track(audio, 50)
+    assert m.shape == (50,) and m[:24].max() == 0.0 and m[27:37].min() > 0.9 and m[39:].max() == 0.0
+
+
+def test_blinks_are_occasional():
+    b = blink_track(np.random.default_rng(0), 500)  # 20 s
+    starts = np.nonzero((b[1:] > 0) & (b[:-1] == 0))[0]
+    assert 3 <= len(starts) <= 14 and b.max() == 1.0 and (b > 0).mean() < 0.35
+
+
+@pytest.fixture(scope="module")
+def renderer():
+    portrait = align(SOURCES[1], 128, Detector())
+    return Renderer(portrait.image, portrait.landmarks), portrait
+
+
+def test_neutral_frame_is_the_portrait(renderer):
+    r, portrait = renderer
+    frame = r.render(0, 0, 0, 0, 0)
+    assert np.abs(frame.astype(int) - portrait.image.astype(int)).max() <= 1
+
+
+def test_yaw_moves_the_detected_nose(renderer):
+    r, _ = renderer
+    det = Detector()
+    nose = {}
+    for yaw in (-20, 0, 20):
+        faces = det.detect(r.render(yaw, 0, 0, 0, 0))
+        assert len(faces) == 1
+        nose[yaw] = faces[0, 8] - (faces[0, 4] + faces[0, 6]) / 2  # nose x relative to the eyes
+    assert nose[-20] < nose[0] - 1 < nose[20] - 2
+
+
+def test_mouth_opening_darkens_the_mouth(renderer):
+    r, portrait = renderer
+    mx, my = portrait.landmarks[3:5].mean(axis=0)
+    box = (slice(int(my), int(my + 0.3 * r.mouth_width) + 2), slice(int(mx - 4), int(mx + 4)))
+    closed, opened = r.render(0, 0, 0, 0, 0)[box].mean(), r.render(0, 0, 0, 1.0, 0)[box].mean()
+    assert opened < closed - 20
