@@ -1,0 +1,250 @@
+"""Common interface of the external baselines: upstream repos run as subprocesses.
+
+Each adapter declares where the upstream system lives (repository URL + the commit we
+pin), the checkpoints it needs (path inside the checkout, sha256 where one is known),
+the exact command of SPEC §4, and what it produces. The upstream code runs in its own
+environment (its own Python, usually an old torch), never imported here.
+
+Installation (per baseline ``NAME``)::
+
+    git clone REPO  $TTSF_BASELINES/NAME   &&  git -C $TTSF_BASELINES/NAME checkout COMMIT
+    # create its environment as its README says; the adapter runs
+    #   $TTSF_BASELINES/NAME/.venv/bin/python   (or $TTSF_<NAME>_PYTHON)
+    # download the checkpoints to the paths listed by `python -m eval.run ls systems`
+
+``$TTSF_BASELINES`` defaults to ``~/.cache/ttsf-bench/baselines``. A missing checkout,
+interpreter or checkpoint makes the system "not ready" with that message; nothing is
+ever substituted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+from eval.data.manifest import Item
+from eval.systems.base import Context, GenerationError, Output, System
+from eval.systems.inputs import reference_audio_path, source_image
+from ttsf import media
+
+log = logging.getLogger(__name__)
+
+ENV_ROOT = "TTSF_BASELINES"
+
+
+@dataclasses.dataclass(frozen=True)
+class Checkpoint:
+    """A checkpoint file inside the upstream checkout.
+
+    sha256: pinned hash, or ``None`` where upstream publishes none (the hash of the
+    user's file is then recorded in every results.json).
+    """
+
+    path: str
+    sha256: Optional[str]
+    source: str
+
+
+def baselines_root() -> Path:
+    env = os.environ.get(ENV_ROOT)
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "ttsf-bench" / "baselines"
+
+
+def file_sha256(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class ExternalBaseline(System):
+    """An audio-driven talking-face (or face-conditioned TTS) system run from its own checkout.
+
+    Subclasses set ``key`` (folder and env-var name), ``repo``, ``commit``,
+    ``checkpoints``, ``image_size`` and implement :meth:`command` and :meth:`find_output`.
+    """
+
+    key: str = ""
+    repo: str = ""
+    commit: str = ""
+    checkpoints: tuple[Checkpoint, ...] = ()
+    image_size: int = 256
+    timeout_s: float = 1800.0
+    produces = ("audio", "video")  # the video (with the driving speech muxed in) and that speech
+    speech_source = "gt"
+
+    def __init__(self, speech: str = "gt", **options: Any):
+        super().__init__(speech=speech, **options)
+        if speech != "gt" and not speech.startswith("system:"):
+            raise ValueError(f"{self.key}: speech must be 'gt' or 'system:NAME', got {speech!r}")
+        self.speech = speech
+        self.speech_source = "gt" if speech == "gt" else "tts"
+        self._hashes: dict[str, str] = {}
+        self._speech_system: Optional[System] = None
+
+    def speech_system(self) -> System:
+        """The TTS whose speech drives the cascade (created once: its model loads once)."""
+        if self._speech_system is None:
+            from eval.systems import create
+
+            self._speech_system = create(self.speech.split(":", 1)[1])
+        return self._speech_system
+
+    # ------------------------------------------------------------------ installation
+    @property
+    def checkout(self) -> Path:
+        return Path(os.environ.get(f"TTSF_{self.key.upper()}_DIR", baselines_root() / self.key)).expanduser()
+
+    @property
+    def python(self) -> Path:
+        env = os.environ.get(f"TTSF_{self.key.upper()}_PYTHON")
+        return Path(env).expanduser() if env else self.checkout / ".venv" / "bin" / "python"
+
+    def install_hint(self) -> str:
+        return (f"clone {self.repo} into {self.checkout} and check out {self.commit}; create its environment "
+                f"(interpreter {self.python}, or set TTSF_{self.key.upper()}_PYTHON); place the checkpoints "
+                f"{', '.join(c.path for c in self.checkpoints)} inside the checkout (see baselines/{self.key}.py)")
+
+    def readiness(self) -> tuple[bool, str]:
+        if not self.checkout.is_dir():
+            return False, (f"not installed: {self.checkout} does not exist (clone {self.repo} at "
+                           f"{self.commit[:12]} there; details: baselines/{self.key}.py)")
+        if not self.python.is_file():
+            return False, f"no interpreter at {self.python} (or set TTSF_{self.key.upper()}_PYTHON)"
+        for ck in self.checkpoints:
+            path = self.checkout / ck.path
+            if not path.is_file():
+                return False, f"checkpoint {ck.path} missing in {self.checkout} (from {ck.source})"
+            if ck.sha256 is not None and self._sha(path) != ck.sha256:
+                return False, f"checkpoint {path} has sha256 {self._sha(path)}, expected {ck.sha256}"
+        if self.speech != "gt":
+            from eval.systems import REGISTRY
+
+            name = self.speech.split(":", 1)[1]
+            if name not in REGISTRY:
+                return False, f"speech system {name!r} (the TTS for the cascade) is not registered yet"
+        head = self.checkout_commit()
+        if head is not None and head != self.commit:
+            log.warning("%s: checkout at %s, pinned commit is %s", self.key, head, self.commit)
+        return True, f"ready ({self.checkout})"
+
+    def checkout_commit(self) -> Optional[str]:
+        try:
+            out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=self.checkout, capture_output=True, text=True,
+                                 timeout=10)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return out.stdout.strip() if out.returncode == 0 else None
+
+    def _sha(self, path: Path) -> str:
+        key = str(path)
+        if key not in self._hashes:
+            self._hashes[key] = file_sha256(path)
+        return self._hashes[key]
+
+    def config(self) -> dict:
+        cfg = super().config()
+        cfg.update(repo=self.repo, commit=self.commit, command=self.command_template())
+        if self.speech != "gt":  # the driving TTS is part of what defines the outputs (and the cache key)
+            cfg["speech_system"] = self.speech_system().config()
+        return cfg
+
+    def provenance(self) -> dict:
+        out = {"repo": self.repo, "pinned_commit": self.commit, "checkout_commit": None, "checkpoints": {}}
+        if self.checkout.is_dir():
+            out["checkout_commit"] = self.checkout_commit()
+            for ck in self.checkpoints:
+                path = self.checkout / ck.path
+                out["checkpoints"][ck.path] = self._sha(path) if path.is_file() else None
+        return out
+
+    # ------------------------------------------------------------------ running
+    def command_template(self) -> str:
+        """The command with placeholders, for provenance (``{audio}``, ``{image}``, ``{out}``)."""
+        return " ".join(self.command(Path("{audio}"), Path("{image}"), Path("{out}")))
+
+    def command(self, audio: Path, image: Path, out_dir: Path) -> list[str]:
+        raise NotImplementedError
+
+    def find_output(self, out_dir: Path, started: float) -> Path:
+        """The upstream's output file in ``out_dir`` (raise GenerationError when absent)."""
+        found = sorted(p for p in out_dir.rglob("*.mp4") if p.stat().st_mtime >= started - 1)
+        if len(found) != 1:
+            raise GenerationError(f"{self.key}: expected one .mp4 in {out_dir}, found {len(found)}",
+                                  code="missing_output")
+        return found[0]
+
+    def driving_audio(self, item: Item, ctx: Context) -> np.ndarray:
+        if self.speech == "gt":
+            try:
+                return media.read_audio(reference_audio_path(item, ctx.data_root), media.SAMPLE_RATE)
+            except media.MediaError as exc:
+                raise GenerationError(f"reference audio: {exc}", code="bad_input") from exc
+        out = self.speech_system().generate(item, Context(ctx.data_root, ctx.out_dir / "_speech", ctx.seed, ctx.device))
+        if out.audio is None:
+            raise GenerationError(f"{self.speech} produced no audio for {item.id}")
+        return media.read_audio(out.audio, media.SAMPLE_RATE)
+
+    def prepare_image(self, item: Item, ctx: Context) -> np.ndarray:
+        """The source frame, centre-cropped to a square and resized to ``image_size``."""
+        import cv2
+
+        try:
+            image = source_image(item, ctx.data_root)
+        except media.MediaError as exc:
+            raise GenerationError(f"source image: {exc}", code="bad_input") from exc
+        h, w = image.shape[:2]
+        side = min(h, w)
+        top, left = (h - side) // 2, (w - side) // 2
+        crop = image[top:top + side, left:left + side]
+        return cv2.resize(crop, (self.image_size, self.image_size), interpolation=cv2.INTER_AREA)
+
+    def run_upstream(self, argv: list[str], work: Path, log_path: Path, env: Optional[dict] = None) -> None:
+        with open(log_path, "w") as log_file:
+            try:
+                proc = subprocess.run(argv, cwd=self.checkout, stdout=log_file, stderr=subprocess.STDOUT,
+                                      timeout=self.timeout_s, env={**os.environ, **(env or {})})
+            except subprocess.TimeoutExpired as exc:
+                raise GenerationError(f"{self.key} timed out after {self.timeout_s:.0f} s (log {log_path})",
+                                      code="timeout") from exc
+        if proc.returncode != 0:
+            tail = log_path.read_text(errors="replace").strip().splitlines()[-3:]
+            raise GenerationError(f"{self.key} exited with {proc.returncode}: {' | '.join(tail)} (log {log_path})")
+
+    def generate(self, item: Item, ctx: Context) -> Output:
+        import cv2
+
+        self.check_ready()
+        audio = self.driving_audio(item, ctx)
+        image = self.prepare_image(item, ctx)
+        with tempfile.TemporaryDirectory(prefix=f"ttsf-{self.key}-") as tmp:
+            work = Path(tmp)
+            wav = media.write_audio(work / "audio.wav", audio, media.SAMPLE_RATE)
+            png = work / "source.png"
+            cv2.imwrite(str(png), image[:, :, ::-1])
+            out_dir = work / "out"
+            out_dir.mkdir()
+            started = time.time()
+            log_path = ctx.output_path(item, ".log")
+            self.run_upstream(self.command(wav, png, out_dir), work, log_path)
+            produced = self.find_output(out_dir, started)
+            try:
+                clip = media.read_video(produced, fps=media.VIDEO_FPS)
+            except media.MediaError as exc:
+                raise GenerationError(f"{self.key} output unreadable: {exc}") from exc
+        frames = clip.frames[:, : clip.frames.shape[1] // 2 * 2, : clip.frames.shape[2] // 2 * 2]
+        mp4 = media.write_video(ctx.output_path(item, ".mp4"), np.ascontiguousarray(frames), media.VIDEO_FPS,
+                                audio=audio, sample_rate=media.SAMPLE_RATE)
+        wav_out = media.write_audio(ctx.output_path(item, ".wav"), audio, media.SAMPLE_RATE)
+        return Output(video=mp4, audio=wav_out)

@@ -1,0 +1,5 @@
+import sys
+
+from eval.run.cli import main
+
+sys.exit(main())

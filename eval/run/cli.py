@@ -1,0 +1,236 @@
+"""``python -m eval.run``: evaluate systems and print the paper's tables.
+
+    python -m eval.run --table 1                       # synthetic corpus, offline backends
+    python -m eval.run --table 1 --data-root DIR       # LRS2 split, the paper's backends
+    python -m eval.run run --table 3 --systems gt,still --metrics wer,mcd --limit 10
+    python -m eval.run ls tables|systems|metrics|splits|backends
+    python -m eval.run table RUN_DIR --format tex      # re-render a finished run
+    python -m eval.run score --system-dir DIR --split NAME --name NAME
+    torchrun --nproc-per-node 2 -m eval.run --table 1  # distributed scoring (gloo)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shlex
+import sys
+from pathlib import Path
+from typing import Optional
+
+from eval.registry import UnknownName
+
+log = logging.getLogger("eval.run")
+
+SUBCOMMANDS = ("run", "ls", "table", "score")
+#: items scored by default on the bundled synthetic corpus (keeps `make demo` within ~5 min on 2 cores)
+DEMO_LIMIT = 4
+LS_WHAT = ("tables", "systems", "metrics", "splits", "backends")
+
+
+def _csv(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _backends(text: str) -> dict[str, str]:
+    out = {}
+    for part in _csv(text):
+        if "=" not in part:
+            raise argparse.ArgumentTypeError(f"--backend wants metric=backend, got {part!r}")
+        k, v = part.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def _limit(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0 (0 = the whole split), got {text}")
+    return value
+
+
+def _add_run_args(p: argparse.ArgumentParser, table_required: bool = True) -> None:
+    p.add_argument("--table", default="1" if not table_required else None, required=table_required,
+                   help="1, 2, 3, 5 (4 is MOS: see eval.mos; fig5: t-SNE figure)")
+    p.add_argument("--split", default=None, help="split name (default: synth_test without --data-root, "
+                   "else the table's paper split)")
+    p.add_argument("--systems", type=_csv, default=None, help="comma list (default: the table's ready systems)")
+    p.add_argument("--metrics", type=_csv, default=None, help="comma list (default: the table's columns)")
+    p.add_argument("--backend", type=_backends, default={}, help="metric=backend,… overrides")
+    p.add_argument("--limit", type=_limit, default=None,
+                   help="first K items of the split; 0 = all. Default: all, except the bundled synthetic corpus "
+                        f"without --data-root, where the demo scores the first {DEMO_LIMIT} items")
+    p.add_argument("--data-root", default=None, help="folder holding lrs2/, lrs3/, vox2/ (or a synthetic corpus)")
+    p.add_argument("--corpus", choices=("default", "tiny"), default="default",
+                   help="bundled synthetic corpus preset used without --data-root (default: default)")
+    p.add_argument("--out", default="results/runs", help="runs folder (default results/runs)")
+    p.add_argument("--run-id", default=None, help="run folder name (default: a hash of the configuration)")
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--format", choices=("md", "tex", "csv"), default="md", help="printed table format")
+    p.add_argument("--check", type=Path, default=None, metavar="REF.json",
+                   help="exit 1 when any reference value drifts beyond its tolerance")
+    p.add_argument("--write-reference", type=Path, default=None, metavar="REF.json",
+                   help="write this run's values as a reference file (for --check)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars, warnings only")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m eval.run", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    _add_run_args(sub.add_parser("run", help="generate, score and print a table"), table_required=False)
+    p = sub.add_parser("ls", help="list tables, systems, metrics, splits or backends with readiness")
+    p.add_argument("what", choices=LS_WHAT)
+    p.add_argument("--data-root", default=None)
+    p = sub.add_parser("table", help="re-render a finished run")
+    p.add_argument("run_dir", type=Path)
+    p.add_argument("--format", choices=("md", "tex", "csv"), default="md")
+    p = sub.add_parser("score", help="score outputs already on disk (<id>.mp4 / <id>.wav)")
+    p.add_argument("--system-dir", required=True, type=Path)
+    p.add_argument("--name", required=True, help="row name for these outputs")
+    _add_run_args(p, table_required=False)
+    return parser
+
+
+def _setup_logging(quiet: bool, rank: int) -> None:
+    level = logging.WARNING if quiet or rank else logging.INFO
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def _config(args):
+    from eval.run.runner import RunConfig
+
+    return RunConfig(table=str(args.table), split=args.split, systems=args.systems, metrics=args.metrics,
+                     backends=args.backend, limit=args.limit, data_root=args.data_root, out=args.out,
+                     device=args.device, seed=args.seed, run_id=args.run_id, quiet=args.quiet,
+                     corpus=args.corpus)
+
+
+def cmd_run(args, systems_override: Optional[list[str]] = None) -> int:
+    from eval.run.distributed import init_world, shutdown
+    from eval.run.runner import RunError, run
+
+    world = init_world()
+    _setup_logging(args.quiet, world.rank)
+    cfg = _config(args)
+    if systems_override is not None:
+        cfg.systems = systems_override
+    demo_note = None
+    if cfg.data_root is None and (cfg.split is None or cfg.split.startswith("synth")):
+        log.info("no --data-root: using the synthetic corpus (built on demand) with offline metric backends")
+        if cfg.limit is None:
+            cfg.limit = DEMO_LIMIT
+            demo_note = (f"demo subset: the first {DEMO_LIMIT} items of the synthetic test split "
+                         "(pass --limit 0 to score all of it)")
+    if cfg.limit == 0:
+        cfg.limit = None
+    try:
+        result = run(cfg, world)
+    except (RunError, UnknownName, ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        shutdown(world)
+        return 2
+    shutdown(world)
+    if result is None:
+        return 0
+    from eval.tables.render import render
+
+    print(render(result.results, args.format))
+    if demo_note:
+        print(demo_note)
+    _print_missing_weights(result.results)
+    _print_failures(result)
+    t = result.results["timing"]
+    wall = result.results["provenance"]["wall_time_s"]
+    print(f"run folder: {result.run_dir}")
+    print(f"  results:  {result.run_dir / 'results.json'}")
+    print(f"  items:    {result.run_dir / 'items.jsonl'}")
+    print(f"  tables:   {result.run_dir}/table{result.results['table']}.{{md,tex,csv}}")
+    print(f"  wall {wall:.1f} s: data preparation {t.get('data_prep', 0.0):.1f} s, systems and metrics "
+          f"{t['model_s']:.1f} s, harness {t['harness_overhead_s']:.1f} s")
+    code = 0
+    if args.write_reference:
+        from eval.cache import atomic_write_json
+        from eval.run.check import make_reference
+
+        tolerances = {}
+        if args.write_reference.exists():
+            tolerances = json.loads(args.write_reference.read_text("utf-8")).get("tolerances", {})
+        command = "python -m eval.run " + " ".join(shlex.quote(a) for a in sys.argv[1:] if a)
+        atomic_write_json(args.write_reference, make_reference(result.results, tolerances, command))
+        print(f"reference written: {args.write_reference}")
+    if args.check:
+        from eval.run.check import check
+
+        ok, report = check(result.results, args.check)
+        print(report)
+        code = 0 if ok else 1
+    return code
+
+
+def _print_missing_weights(results: dict) -> None:
+    missing = {}
+    for name, meta in results["metrics"].items():
+        for w in (meta.get("missing_weights") or {}):
+            missing.setdefault(w, []).append(f"{name}/{meta.get('backend')}")
+    if missing:
+        print("missing weights (their columns are shown as missing):")
+        for w, users in sorted(missing.items()):
+            print(f"  {w} (for {', '.join(users)}):  python -m eval.weights download {w}")
+
+
+def _print_failures(result) -> None:
+    if not result.failures:
+        print("failures: none")
+        return
+    print("failures:")
+    for system, metric, n_failed, n_total, reason in result.failures:
+        print(f"  {system} / {metric}: {n_failed}/{n_total} items failed — {reason}")
+
+
+def cmd_score(args) -> int:
+    label = args.name
+    if "=" in label or "," in label:
+        print("error: --name may not contain '=' or ','", file=sys.stderr)
+        return 2
+    return cmd_run(args, systems_override=[f"{label}=dir:{args.system_dir}"])
+
+
+def cmd_table(args) -> int:
+    from eval.results import load_results
+    from eval.tables.render import render
+
+    try:
+        results = load_results(args.run_dir)
+    except (OSError, ValueError) as exc:
+        print(f"error: cannot read results of {args.run_dir}: {exc}", file=sys.stderr)
+        return 2
+    print(render(results, args.format), end="")
+    return 0
+
+
+def cmd_ls(args) -> int:
+    from eval.run.listing import listing
+
+    print(listing(args.what, args.data_root), end="")
+    return 0
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help"):
+        argv = ["run", *argv]
+    args = build_parser().parse_args(argv)
+    try:
+        if args.cmd == "run":
+            return cmd_run(args)
+        if args.cmd == "score":
+            return cmd_score(args)
+        if args.cmd == "table":
+            return cmd_table(args)
+        return cmd_ls(args)
+    except UnknownName as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,159 @@
+"""End-to-end runs of the harness on a 4-item synthetic corpus with lightweight fake metrics."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from eval.run.cli import main
+from eval.run.runner import RunConfig, RunError, run
+
+RMS = "fake_metrics:AudioRMS"
+GAP = "fake_metrics:FrameGap"
+
+
+def _cfg(root: Path, out: Path, **kw) -> RunConfig:
+    base = dict(table="1", split="synth_test", data_root=str(root), systems=["gt", "still"], metrics=[RMS, GAP],
+                out=str(out), quiet=True)
+    base.update(kw)
+    return RunConfig(**base)
+
+
+def _items(root: Path) -> list[dict]:
+    return [json.loads(line) for line in (root / "synth_test.jsonl").read_text().splitlines()]
+
+
+def test_run_scores_gt_and_still_with_real_values(corpus4, fake_path, tmp_path):
+    from fake_metrics import audio_rms, frame_means
+
+    result = run(_cfg(corpus4, tmp_path))
+    res = result.results
+    items = _items(corpus4)
+    # gt is scored on the references themselves: RMS is the mean over the reference wavs.
+    expected_gt = np.mean([audio_rms(corpus4 / it["ref_audio"]) for it in items])
+    assert res["scores"]["gt"]["fake_rms"]["value"] == pytest.approx(expected_gt, abs=1e-12)
+    assert res["scores"]["gt"]["fake_gap"]["value"] == pytest.approx(0.0, abs=1e-12)
+    # still: files written under samples/still/<id>.{mp4,wav}; its score is computed from those files.
+    still_dir = result.run_dir / "samples" / "still"
+    wavs = [still_dir / f"{it['id']}.wav" for it in items]
+    mp4s = [still_dir / f"{it['id']}.mp4" for it in items]
+    assert all(p.is_file() for p in wavs + mp4s)
+    assert res["scores"]["still"]["fake_rms"]["value"] == pytest.approx(np.mean([audio_rms(p) for p in wavs]), abs=1e-12)
+    # the still video repeats the source frame: its frame means barely vary, the reference's do not match exactly
+    gen = np.concatenate([frame_means(p) for p in mp4s])
+    ref = np.concatenate([frame_means(corpus4 / it["ref_video"]) for it in items])
+    assert res["scores"]["still"]["fake_gap"]["value"] == pytest.approx(abs(gen.mean() - ref.mean()), rel=1e-9)
+    assert res["scores"]["still"]["fake_gap"]["value"] > 0.01
+    # speech of still is the reference speech: recorded as such
+    assert res["systems"]["still"]["speech_source"] == "gt"
+    # item-level metric: std and bootstrap CI around the mean; corpus-level: none
+    cell = res["scores"]["gt"]["fake_rms"]
+    assert cell["n"] == 4 and cell["n_total"] == 4 and cell["ci95"][0] <= cell["value"] <= cell["ci95"][1]
+    assert res["scores"]["gt"]["fake_gap"]["ci95"] is None
+    # provenance
+    manifest_sha = hashlib.sha256((corpus4 / "synth_test.jsonl").read_bytes()).hexdigest()
+    assert res["split"]["sha256"] == manifest_sha and res["seed"] == 0
+    prov = res["provenance"]
+    assert prov["packages"]["torch"] and prov["device"] == "cpu" and prov["wall_time_s"] > 0 and "git_commit" in prov
+    # items.jsonl: one value line per item x metric output for fake_rms
+    lines = [json.loads(x) for x in (result.run_dir / "items.jsonl").read_text().splitlines()]
+    rms_gt = {d["id"]: d["value"] for d in lines if d["system"] == "gt" and d.get("output") == "fake_rms"}
+    assert rms_gt == {it["id"]: pytest.approx(audio_rms(corpus4 / it["ref_audio"]), abs=1e-12) for it in items}
+    # rendered tables beside the results
+    md = (result.run_dir / "table1.md").read_text()
+    assert f"{expected_gt:.3f}" in md and "Still image" in md
+    assert (result.run_dir / "table1.tex").is_file() and (result.run_dir / "table1.csv").is_file()
+
+
+def test_failures_are_recorded_per_item_and_the_run_finishes(corpus4, copy_items, fake_path, tmp_path, monkeypatch):
+    root = copy_items(corpus4, tmp_path / "data", 4)
+    items = _items(root)
+    broken = items[1]
+    (root / broken["ref_audio"]).write_bytes(b"RIFF not really a wav")
+    monkeypatch.setenv("FAKE_METRIC_FAIL", items[2]["id"])
+    result = run(_cfg(root, tmp_path / "runs", metrics=[RMS]))
+    res = result.results
+    gt = res["scores"]["gt"]["fake_rms"]
+    assert (gt["n"], gt["n_total"], gt["n_failed"]) == (2, 4, 2)
+    still = res["scores"]["still"]
+    assert still["fake_rms"]["n"] == 2 and res["systems"]["still"]["generation"]["failed"] == 1
+    lines = [json.loads(x) for x in (result.run_dir / "items.jsonl").read_text().splitlines()]
+    errors = {(d["system"], d["id"], d.get("stage", d.get("metric"))): d for d in lines if "error" in d}
+    assert "cannot decode audio" in errors[("gt", broken["id"], "fake_rms")]["reason"]
+    assert errors[("gt", items[2]["id"], "fake_rms")]["reason"] == f"fake failure for {items[2]['id']}"
+    assert "reference audio" in errors[("still", broken["id"], "generate")]["reason"]
+    assert errors[("still", broken["id"], "fake_rms")]["reason"].startswith("gen_audio: generation failed")
+    md = (result.run_dir / "table1.md").read_text()
+    assert "n = 2/4, 2 failed: see items.jsonl" in md
+    assert {(f["system"], f["n_failed"]) for f in res["failures"]} == {("gt", 2), ("still", 2)}
+
+
+def test_all_failed_is_missing_with_reason_not_zero(corpus4, fake_path, tmp_path, monkeypatch):
+    ids = ",".join(it["id"] for it in _items(corpus4))
+    monkeypatch.setenv("FAKE_METRIC_FAIL", ids)
+    res = run(_cfg(corpus4, tmp_path, systems=["gt"], metrics=[RMS])).results
+    cell = res["scores"]["gt"]["fake_rms"]
+    assert cell["value"] is None and "all 4 items failed: fake failure" in cell["reason"]
+    from eval.tables.render import render
+
+    md = render(res, "md")
+    row = next(line for line in md.splitlines() if line.startswith("| GT"))
+    assert "—" in row and "0.000" not in row
+
+
+def test_system_without_video_gets_missing_cells(corpus4, fake_path, tmp_path):
+    out = tmp_path / "mine"
+    for it in _items(corpus4)[:3]:
+        (out / it["id"]).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(corpus4 / it["ref_audio"], out / f"{it['id']}.wav")
+    code = main(["score", "--system-dir", str(out), "--split", "synth_test", "--name", "mine", "--data-root",
+                 str(corpus4), "--metrics", f"{RMS},{GAP}", "--out", str(tmp_path / "runs"), "--quiet",
+                 "--run-id", "byo"])
+    assert code == 0
+    res = json.loads((tmp_path / "runs" / "byo" / "results.json").read_text())
+    rms = res["scores"]["mine"]["fake_rms"]
+    assert (rms["n"], rms["n_total"]) == (3, 4)
+    assert res["scores"]["mine"]["fake_gap"]["value"] is None
+    assert res["scores"]["mine"]["fake_gap"]["reason"] == "mine produces no video"
+    lines = [json.loads(x) for x in (tmp_path / "runs" / "byo" / "items.jsonl").read_text().splitlines()]
+    missing = [d for d in lines if d.get("stage") == "generate"]
+    assert len(missing) == 1 and "no output for id" in missing[0]["reason"]
+
+
+def test_rerun_reuses_everything_and_gives_identical_numbers(corpus4, fake_path, tmp_path, monkeypatch):
+    log = tmp_path / "updates.log"
+    monkeypatch.setenv("FAKE_METRIC_LOG", str(log))
+    first = run(_cfg(corpus4, tmp_path / "runs")).results
+    n_first = len(log.read_text().splitlines())
+    assert n_first == 16  # 2 systems x 4 items x 2 metrics
+    second = run(_cfg(corpus4, tmp_path / "runs")).results
+    assert len(log.read_text().splitlines()) == n_first  # nothing recomputed
+    assert second["scores"] == first["scores"]
+    assert second["systems"]["still"]["generation"]["cached"] == 4
+    # a different seed is a different content key: recomputed
+    run(_cfg(corpus4, tmp_path / "runs", seed=1))
+    assert len(log.read_text().splitlines()) == 2 * n_first
+
+
+def test_unknown_names_say_did_you_mean(corpus4, fake_path, tmp_path, capsys):
+    args = ["--data-root", str(corpus4), "--split", "synth_test", "--out", str(tmp_path), "--quiet"]
+    assert main(["--table", "1", "--systems", "stil", *args]) == 2
+    assert "Did you mean: still" in capsys.readouterr().err
+    assert main(["--table", "1", "--systems", "gt", "--metrics", "fdi", *args]) == 2
+    assert "Did you mean: fid" in capsys.readouterr().err
+    assert main(["--table", "1", "--systems", "gt", "--metrics", "fid", "--backend", "fid=pytorch_fid", *args]) == 2
+    assert "Did you mean: pytorch-fid" in capsys.readouterr().err
+    assert main(["--table", "7", *args]) == 2
+    assert "unknown table '7'" in capsys.readouterr().err
+    assert main(["--table", "1", "--systems", "gt", "--split", "synth_tset", "--out", str(tmp_path)]) == 2
+    assert "Did you mean: synth_test" in capsys.readouterr().err
+
+
+def test_not_ready_system_is_an_error_when_asked_for(corpus4, tmp_path):
+    with pytest.raises(RunError, match="not ready"):
+        run(_cfg(corpus4, tmp_path, systems=["sadtalker"], metrics=[RMS]))
