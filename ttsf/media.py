@@ -140,7 +140,8 @@ def _source_frames(path: PathLike, container, stream) -> Iterator[tuple[float, n
 
 
 def _resample_times(
-    frames: Iterator[tuple[float, np.ndarray]], source_fps: float, fps: float
+    frames: Iterator[tuple[float, np.ndarray]], source_fps: float, fps: float, origin: Optional[float] = None,
+    path: PathLike = "video",
 ) -> Iterator[np.ndarray]:
     """Deterministic frame-rate conversion by presentation time.
 
@@ -148,15 +149,27 @@ def _resample_times(
     source frame whose timestamp is ``<= k / fps`` (timestamps are taken relative
     to the first frame). The output covers the source's duration
     (``last timestamp + 1 / source_fps``), rounded to whole output frames.
+
+    ``origin`` is the container's start time (seconds). When the video stream starts
+    after it (e.g. audio from 0 s, video from 0.2 s), the first frame is repeated
+    ``round(offset * fps)`` times in front, as FFmpeg's constant-frame-rate output
+    (the SyncNet reference pipeline) does, so the frames stay aligned with the audio.
     """
     eps = 1e-6
     k = 0
+    lead = 0
     previous: Optional[np.ndarray] = None
     start: Optional[float] = None
     last_t = 0.0
     for t, image in frames:
         if start is None:
             start = t
+            if origin is not None and t - origin > 0:
+                if t - origin > MAX_SECONDS:
+                    raise MediaError(path, f"video starts {t - origin:.0f} s after the container start")
+                lead = int(math.floor((t - origin) * fps + 0.5 + eps))
+                for _ in range(lead):
+                    yield image
         t -= start
         if previous is not None:
             while k / fps < t - eps:
@@ -167,9 +180,14 @@ def _resample_times(
         return
     end = last_t + 1.0 / source_fps
     total = max(1, int(round(end * fps)))
-    while k < total:
+    while k < total:  # k counts frames after the ``lead`` repeats
         yield previous
         k += 1
+
+
+def _container_start(container) -> Optional[float]:
+    """The container's start time in seconds (the earliest stream start), if known."""
+    return None if container.start_time is None else container.start_time / 1_000_000.0
 
 
 def iter_frames(path: PathLike, fps: Optional[float] = VIDEO_FPS) -> Iterator[np.ndarray]:
@@ -187,7 +205,7 @@ def iter_frames(path: PathLike, fps: Optional[float] = VIDEO_FPS) -> Iterator[np
             for _, image in frames:
                 yield image
         else:
-            yield from _resample_times(frames, source_fps, float(fps))
+            yield from _resample_times(frames, source_fps, float(fps), _container_start(container), path)
     finally:
         container.close()
 
@@ -207,12 +225,10 @@ def _decode_audio(path: PathLike, container) -> tuple[np.ndarray, int]:
     total = 0
     try:
         for frame in container.decode(stream):
-            data = frame.to_ndarray()
-            if frame.format.is_planar:
-                data = data.astype(np.float32, copy=False)
-            else:  # packed: (1, samples * channels)
+            data = frame.to_ndarray()  # planar: (channels, samples)
+            if not frame.format.is_planar:  # packed: (1, samples * channels)
                 data = data.reshape(-1, len(frame.layout.channels)).T
-            data = _to_float(data).mean(axis=0)
+            data = _to_float(data).mean(axis=0)  # integer PCM (s16p, s32p, ...) scaled to [-1, 1]
             chunks.append(data.astype(np.float32, copy=False))
             total += data.shape[0]
             if total > max_samples:
@@ -327,7 +343,7 @@ def read_video(
         source_fps = _stream_fps(stream)
         frames = _source_frames(path, container, stream)
         if fps is not None:
-            frames_iter = _resample_times(frames, source_fps, float(fps))
+            frames_iter = _resample_times(frames, source_fps, float(fps), _container_start(container), path)
         else:
             frames_iter = (image for _, image in frames)
         video = np.stack(list(frames_iter))
@@ -419,7 +435,9 @@ def write_video(
             aus.codec_context.layout = "mono"
             aus.codec_context.bit_rate = 96000
         for i in range(t):
-            frame = av.VideoFrame.from_ndarray(frames[i], format="rgb24")
+            # Convert to yuv420p here and keep the frame referenced until encode() returns: letting
+            # the encoder convert rgb24 itself gave different bytes for the same input (~1 in 15 runs).
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frames[i]), format="rgb24").reformat(format="yuv420p")
             frame.pts = i
             for packet in vs.encode(frame):
                 container.mux(packet)
