@@ -11,7 +11,8 @@ Folders are paired by file stem (files without a partner are scored as failed it
 where a stem has both a video and an audio file, audio metrics use the audio file and
 visual metrics the video. In folder mode the text of ``<stem>`` is read from
 ``<stem>.txt`` beside the generated or reference file (plain, or LRS style ``Text:``). Prints the value(s), the backend (and whether it is comparable to the
-paper), the weights hash, n, and every per-item failure with its reason.
+paper), the weights hash, n, and every per-item failure with its reason; ``--json`` adds the
+provenance (git commit, package versions, Python, platform) so the number can be reproduced.
 """
 
 from __future__ import annotations
@@ -63,17 +64,32 @@ def _field(path: Path, side: str) -> str:
 
 
 def _read_text(path: Path) -> str:
-    """A transcript file: plain text, or LRS style (the ``Text:`` line)."""
+    """A transcript file: plain text, or LRS style (the ``Text:`` line).
+
+    Raises :class:`ItemError` (code ``bad_text``, naming the file) when it cannot be
+    read or is not UTF-8.
+    """
     from eval.data.manifest import parse_lrs_text
 
-    return parse_lrs_text(path.read_text(encoding="utf-8"))
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ItemError(f"cannot read transcript {path}: {exc.strerror or exc}", code="bad_text") from exc
+    try:
+        content = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ItemError(f"transcript {path} is not UTF-8 ({exc.reason} at byte {exc.start})",
+                        code="bad_text") from exc
+    return parse_lrs_text(content)
 
 
-def build_samples(spec: Any, gen: Path, ref: Optional[Path], text: Optional[str]) -> list[Sample]:
+def build_samples(spec: Any, gen: Path, ref: Optional[Path], text: Optional[str],
+                  failed: Optional[dict[str, ItemError]] = None) -> list[Sample]:
     """Samples for ``gen`` (file or folder) and ``ref`` (file, folder or image).
 
     Folders pair by stem; for corpus-level unpaired metrics (FID) folders whose stems do
-    not overlap are paired by sorted position instead.
+    not overlap are paired by sorted position instead. A ``<stem>.txt`` that cannot be
+    read is recorded in ``failed`` (item id -> :class:`ItemError`), not raised.
     """
     if not gen.exists():
         raise UsageError(f"--gen does not exist: {gen}")
@@ -116,10 +132,15 @@ def build_samples(spec: Any, gen: Path, ref: Optional[Path], text: Optional[str]
             setattr(sample, _field(ref_files[stem], "ref"), ref_files[stem])
         if ref is not None and ref.is_file():
             sample.source_image = ref
-        if sample.text is None:
+        if sample.text is None and "text" in spec.needs:
             for folder in (gen, ref if ref is not None and ref.is_dir() else None):
                 if folder is not None and (folder / f"{stem}.txt").is_file():
-                    sample.text = _read_text(folder / f"{stem}.txt")
+                    try:
+                        sample.text = _read_text(folder / f"{stem}.txt")
+                    except ItemError as error:
+                        if failed is None:
+                            raise
+                        failed[stem] = error
                     break
         samples.append(sample)
     return samples
@@ -150,14 +171,22 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def score(name: str, backend: Optional[str], samples: list[Sample], device: str = "cpu", **options: Any) -> dict:
-    """Run metric ``name`` over ``samples``; per-item failures are recorded, not raised."""
+def score(name: str, backend: Optional[str], samples: list[Sample], device: str = "cpu",
+          failed: Optional[dict[str, ItemError]] = None, **options: Any) -> dict:
+    """Run metric ``name`` over ``samples``; per-item failures are recorded, not raised.
+
+    ``failed`` maps item ids whose inputs could not be read to their error: those items
+    are reported as failures without being scored.
+    """
     from eval.metrics import create
+    from eval.results import provenance
 
     metric = create(name, backend=backend, device=device, **options)
     items, failures = [], []
     for sample in samples:
         try:
+            if failed and sample.id in failed:
+                raise failed[sample.id]
             values = metric.update(sample)
             items.append({"id": sample.id, "values": dict(values or {}), "notes": list(sample.notes)})
         except ItemError as error:
@@ -186,6 +215,7 @@ def score(name: str, backend: Optional[str], samples: list[Sample], device: str 
         "higher_is_better": metric.spec.higher_is_better,
         "values": values,
         "missing": missing,
+        "provenance": provenance(device),
         "n_items": len(samples),
         "n_scored": len(items),
         "n_failed": len(failures),
@@ -246,10 +276,14 @@ def main(argv: Optional[list[str]] = None) -> int:
 
     try:
         metric_cls = REGISTRY.get(args.name)
-        transcript = _read_text(args.text_file) if args.text_file is not None else args.text
-        samples = build_samples(metric_cls.spec, args.gen, args.ref, transcript)
+        try:
+            transcript = _read_text(args.text_file) if args.text_file is not None else args.text
+        except ItemError as error:
+            raise UsageError(f"--text-file: {error.reason}") from error
+        failed: dict[str, ItemError] = {}
+        samples = build_samples(metric_cls.spec, args.gen, args.ref, transcript, failed)
         options = dict(_parse_option(o) for o in args.option)
-        result = score(args.name, args.backend, samples, device=args.device, **options)
+        result = score(args.name, args.backend, samples, device=args.device, failed=failed, **options)
     except (UnknownName, UsageError, MissingWeights, ImportError, ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

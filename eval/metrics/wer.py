@@ -151,7 +151,12 @@ class WER(Metric):
 
     @property
     def info(self) -> dict:
-        model = self.options["model"] if self.backend.name == "whisper" else "whisper-base (CTranslate2 int8)"
+        if self.backend.name != "whisper":
+            model = "whisper-base (CTranslate2 int8)"
+        elif self.options["checkpoint"]:  # a user file: --option model= does not describe it
+            model = f"checkpoint {self.weights_path.name}"
+        else:
+            model = self.options["model"]
         return {"backend": self.backend.name, "paper_comparable": self.backend.paper, "model": model,
                 "weights": self.weights_name, "weights_sha256": self.weights_sha256,
                 "decoding": "language=en, temperature=0, beam_size=5", "normalizer": "whisper EnglishTextNormalizer",

@@ -51,6 +51,11 @@ def test_mcd_on_folders_pairs_by_stem_and_reports_failed_items(clips, tmp_path, 
     assert result["n_items"] == 3 and result["n_scored"] == 1
     assert {f["id"]: f["code"] for f in result["failures"]} == {"u2": "silent_audio", "u3": "missing_input"}
     assert result["info"]["options"] == {"mode": "dtw"}
+    from importlib import metadata
+
+    packages = result["provenance"]["packages"]
+    assert packages["pymcd"] == metadata.version("pymcd") and packages["pysptk"] == metadata.version("pysptk")
+    assert "git_commit" in result["provenance"] and result["provenance"]["python"]
 
 
 def test_all_items_failing_is_missing_not_zero(clips, capsys):
@@ -110,3 +115,25 @@ def test_usage_errors_exit_2_with_the_reason(clips, tmp_path, monkeypatch, capsy
     assert main(["wer", "--gen", str(clips["slt"]), "--text", TEXT]) == 2
     err = capsys.readouterr().err
     assert "large-v3.pt" in err and "python -m eval.weights download whisper_large_v3" in err
+
+
+def test_non_utf8_transcript_is_a_per_item_failure_naming_the_file(clips, tmp_path, capsys):
+    gen = tmp_path / "gen"
+    gen.mkdir()
+    for stem in ("good", "latin1"):
+        shutil.copy(clips["slt"], gen / f"{stem}.wav")
+    (gen / "good.txt").write_text(TEXT, encoding="utf-8")
+    (gen / "latin1.txt").write_bytes("Caf\xe9 cr\xe8me".encode("latin-1"))
+    code, result = _run(capsys, "wer", "--backend", "faster-whisper-base", "--gen", str(gen), "--option", "threads=2")
+    assert code == 0 and result["n_items"] == 2 and result["n_scored"] == 1
+    assert result["values"]["ref_words"] == 15  # only the readable transcript counts
+    [failure] = result["failures"]
+    assert failure["id"] == "latin1" and failure["code"] == "bad_text"
+    assert "latin1.txt is not UTF-8" in failure["error"]
+    # a bad --text-file is a usage error that names the file
+    assert main(["wer", "--backend", "faster-whisper-base", "--gen", str(gen / "good.wav"),
+                 "--text-file", str(gen / "latin1.txt")]) == 2
+    assert "latin1.txt is not UTF-8" in capsys.readouterr().err
+    # metrics that need no text ignore an unreadable transcript beside the audio
+    code, result = _run(capsys, "mcd", "--gen", str(gen), "--ref", str(gen))
+    assert code == 0 and result["n_scored"] == 2 and result["values"]["mcd"] == 0.0

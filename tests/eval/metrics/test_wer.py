@@ -140,3 +140,4 @@ def test_whisper_backend_pipeline_with_seeded_random_weights(speech, tmp_path):
     expected = jiwer.wer(norm(text), hyp) if hyp.strip() else 1.0  # empty hypothesis: all deletions
     assert values["wer"] == pytest.approx(100.0 * expected)
     assert metric.info["weights_sha256"] == __import__("hashlib").sha256(checkpoint.read_bytes()).hexdigest()
+    assert metric.info["model"] == "checkpoint random_tiny.pt" and metric.info["weights"] is None
