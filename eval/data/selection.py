@@ -33,3 +33,31 @@ def seeded_choice(keys: Sequence[str], seed: str) -> str:
     if not keys:
         raise ValueError("seeded_choice of an empty list")
     return seeded_order(keys, seed)[0]
+
+
+def spread_subset(items: Sequence, k: int, seed: str, group=lambda it: it.speaker) -> list:
+    """``k`` items spread over groups (speakers): round-robin over the sorted groups,
+    each group's items in seeded order; returned sorted by id.
+
+    A plain "first k by id" would take every item from one speaker; this keeps a small
+    demo or CI subset representative while staying deterministic.
+    """
+    items = list(items)
+    if k < 0 or k > len(items):
+        raise ValueError(f"cannot choose {k} of {len(items)} items")
+    groups: dict[str, list] = {}
+    for it in items:
+        g = group(it)
+        groups.setdefault(it.id if g is None else str(g), []).append(it)
+    queues = []
+    for name in sorted(groups):
+        by_id = {it.id: it for it in groups[name]}
+        queues.append([by_id[i] for i in seeded_order(list(by_id), f"{seed}:{name}")])
+    chosen: list = []
+    depth = 0
+    while len(chosen) < k:
+        for q in queues:
+            if depth < len(q) and len(chosen) < k:
+                chosen.append(q[depth])
+        depth += 1
+    return sorted(chosen, key=lambda it: it.id)

@@ -60,7 +60,7 @@ def _add_run_args(p: argparse.ArgumentParser, table_required: bool = True) -> No
     p.add_argument("--backend", type=_backends, default={}, help="metric=backend,… overrides")
     p.add_argument("--limit", type=_limit, default=None,
                    help="first K items of the split; 0 = all. Default: all, except the bundled synthetic corpus "
-                        f"without --data-root, where the demo scores the first {DEMO_LIMIT} items")
+                        f"without --data-root, where the demo scores {DEMO_LIMIT} items spread over the speakers")
     p.add_argument("--data-root", default=None, help="folder holding lrs2/, lrs3/, vox2/ (or a synthetic corpus)")
     p.add_argument("--corpus", choices=("default", "tiny"), default="default",
                    help="bundled synthetic corpus preset used without --data-root (default: default)")
@@ -122,7 +122,7 @@ def cmd_run(args, systems_override: Optional[list[str]] = None) -> int:
         log.info("no --data-root: using the synthetic corpus (built on demand) with offline metric backends")
         if cfg.limit is None:
             cfg.limit = DEMO_LIMIT
-            demo_note = (f"demo subset: the first {DEMO_LIMIT} items of the synthetic test split "
+            demo_note = (f"demo subset: {DEMO_LIMIT} items of the synthetic test split, spread over its speakers "
                          "(pass --limit 0 to score all of it)")
     if cfg.limit == 0:
         cfg.limit = None

@@ -26,6 +26,7 @@ from typing import Any, Optional
 from eval import results as res
 from eval.cache import FileHasher, atomic_write_json, atomic_write_text, canonical_json, content_key
 from eval.data.manifest import Item
+from eval.data.selection import spread_subset
 from eval.run.distributed import World
 from eval.run.generate import GenRecord, generate_item
 from eval.run.plugins import MetricPlan, plan_metric, weights_hashes
@@ -33,6 +34,9 @@ from eval.run.score import MetricRun, score_system
 from eval.systems.base import Context, System
 from eval.registry import UnknownName
 from eval.tables.specs import TableSpec, get_table
+
+#: seed of the --limit subset (recorded in results.json with the limit)
+LIMIT_SEED = "ttsf-bench/limit/v1"
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +185,10 @@ def run(cfg: RunConfig, world: Optional[World] = None) -> Optional[RunResult]:
                        f"(data root {data_root}); see `python -m eval.run ls splits`")
     data_prep = time.perf_counter() - data_t0
     root = Path(root)
-    items: list[Item] = list(manifest.items[: cfg.limit] if cfg.limit else manifest.items)
+    # --limit K: a deterministic subset spread over speakers (not the first K ids, which
+    # would all come from one speaker)
+    items: list[Item] = (spread_subset(manifest.items, min(cfg.limit, len(manifest)), LIMIT_SEED)
+                         if cfg.limit else list(manifest.items))
     if not items:
         raise RunError(f"split {split_name} has no items")
     timing = collections.Counter()
@@ -401,6 +408,7 @@ def _finish(cfg, spec, run_id, run_dir, split_name, manifest, items, systems, sk
         "run_id": run_id,
         "table": spec.key,
         "split": {"name": split_name, "sha256": manifest.sha256, "n_items": n_total, "limit": cfg.limit,
+                  "limit_rule": f"spread_subset(seed={LIMIT_SEED!r})" if cfg.limit else None,
                   "synthetic": split_name.startswith("synth"), "data_root": cfg.data_root, "root": str(root),
                   "corpus": cfg.corpus if split_name.startswith("synth") and cfg.data_root is None else None},
         "config": dataclasses.asdict(cfg),

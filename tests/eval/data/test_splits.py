@@ -153,3 +153,19 @@ def test_unknown_split_suggests():
 
     with pytest.raises(UnknownName, match="Did you mean: lrs2_test"):
         splits.split_def("lrs2_tset")
+
+
+def test_spread_subset_covers_speakers_and_is_deterministic():
+    from eval.data.manifest import item_from_dict
+    from eval.data.selection import spread_subset
+
+    items = [item_from_dict(dict(id=f"id{s}/{c:03d}", dataset="synth", speaker=f"id{s}", text="t", text_source=None,
+                                 source={"path": "x.mp4", "frame": 0}, ref_video=None, ref_audio=None, duration=None))
+             for s in range(3) for c in range(5)]
+    sub = spread_subset(items, 4, "seed")
+    assert [it.id for it in sub] == sorted(it.id for it in sub)
+    assert {it.speaker for it in sub} == {"id0", "id1", "id2"}  # first K ids would all be id0
+    assert [it.id for it in spread_subset(list(reversed(items)), 4, "seed")] == [it.id for it in sub]
+    assert len(spread_subset(items, 15, "seed")) == 15
+    with pytest.raises(ValueError):
+        spread_subset(items, 16, "seed")
