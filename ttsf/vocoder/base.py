@@ -1,0 +1,117 @@
+"""Vocoder interface, loader and the mel-recipe compatibility check."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import os
+from pathlib import Path
+from typing import Optional, Union
+
+import torch
+
+from ttsf.media import MelConfig
+
+log = logging.getLogger(__name__)
+
+PathLike = Union[str, os.PathLike]
+
+#: Hop between mel frames, in samples, for every 16 kHz vocoder here (100 frames/s).
+HOP = 160
+
+
+class VocoderError(RuntimeError):
+    """A vocoder that cannot be loaded or used (missing file, wrong mel recipe…)."""
+
+
+def sha256_file(path: PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class Vocoder:
+    """A mel-to-waveform model with the mel recipe it expects.
+
+    ``__call__(mel)``: mel ``(batch, n_mels, frames)`` (natural-log mel made with
+    :attr:`mel_config`) -> waveform ``(batch, hop * frames)`` float in [-1, 1].
+    """
+
+    name: str = "vocoder"
+    mel_config: MelConfig
+    sha256: Optional[str] = None
+
+    @property
+    def sample_rate(self) -> int:
+        return self.mel_config.sample_rate
+
+    @property
+    def hop_length(self) -> int:
+        return self.mel_config.hop_length
+
+    def _generate(self, mel: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @torch.inference_mode()
+    def __call__(self, mel: torch.Tensor) -> torch.Tensor:
+        if mel.dim() != 3 or mel.shape[1] != self.mel_config.n_mels:
+            raise VocoderError(f"{self.name}: mel must be (batch, {self.mel_config.n_mels}, frames), got {tuple(mel.shape)}")
+        if not torch.isfinite(mel).all():
+            raise VocoderError(f"{self.name}: mel contains NaN or infinite values")
+        wav = self._generate(mel.float())
+        wav = wav.reshape(mel.shape[0], -1)
+        n = mel.shape[-1] * self.hop_length
+        if wav.shape[-1] < n:
+            wav = torch.nn.functional.pad(wav, (0, n - wav.shape[-1]))
+        return wav[:, :n]
+
+    def describe(self) -> dict:
+        """What produced a waveform (for result records)."""
+        return {"name": self.name, "sha256": self.sha256, "mel_config": dataclasses.asdict(self.mel_config)}
+
+
+def check_mel_config(mel_config: MelConfig, vocoder: Vocoder) -> None:
+    """Raise :class:`VocoderError` unless ``mel_config`` is exactly the vocoder's recipe."""
+    if mel_config != vocoder.mel_config:
+        a, b = dataclasses.asdict(mel_config), dataclasses.asdict(vocoder.mel_config)
+        diff = {k: (a[k], b[k]) for k in a if a[k] != b[k]}
+        raise VocoderError(
+            f"mel recipe mismatch between the TTS model and vocoder {vocoder.name!r}: "
+            f"{ {k: f'model {v[0]!r} vs vocoder {v[1]!r}' for k, v in diff.items()} }. "
+            "Train the TTS model with the vocoder's mel recipe (ttsf.vocoder.torchscript.HIFIGAN_TS_MEL "
+            "for the default vocoder) or pick the matching vocoder."
+        )
+
+
+def load_vocoder(name_or_path: Union[str, PathLike] = "hifigan-ts", device: str = "cpu",
+                 mel_config: Optional[MelConfig] = None) -> Vocoder:
+    """Load a vocoder by name (``"hifigan-ts"``, ``"griffin-lim"``) or checkpoint path.
+
+    ``mel_config`` is used only by recipes without a fixed one (Griffin-Lim, and user
+    HiFi-GAN checkpoints whose file does not store a recipe).
+    """
+    name = str(name_or_path)
+    if name in ("hifigan-ts", "default"):
+        from ttsf.vocoder.torchscript import TorchScriptHifiGan
+
+        return TorchScriptHifiGan(device=device)
+    if name == "griffin-lim":
+        from ttsf.vocoder.griffin_lim import GriffinLim
+
+        return GriffinLim(mel_config or MelConfig())
+    path = Path(name)
+    if path.suffix == ".ts":
+        from ttsf.vocoder.torchscript import TorchScriptHifiGan
+
+        return TorchScriptHifiGan(path, device=device, mel_config=mel_config)
+    if path.suffix in (".pt", ".pth", ".ckpt") or path.name.startswith("g_"):
+        from ttsf.vocoder.hifigan import HifiGanVocoder
+
+        return HifiGanVocoder.from_checkpoint(path, device=device, mel_config=mel_config)
+    raise VocoderError(
+        f"unknown vocoder {name!r}: use 'hifigan-ts' (default, bundled), 'griffin-lim', "
+        "a HiFi-GAN generator checkpoint (.pt/.pth/g_XXXXXXXX) or a TorchScript .ts file"
+    )
