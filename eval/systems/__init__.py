@@ -22,6 +22,12 @@ REGISTRY.register("makeittalk-tts", "baselines.makeittalk:MakeItTalkTTS")
 REGISTRY.register("audio2head", "baselines.audio2head:Audio2Head")
 REGISTRY.register("audio2head-tts", "baselines.audio2head:Audio2HeadTTS")
 REGISTRY.register("facetts", "baselines.facetts:FaceTTS")
+# TTSF and its ablations (bound to a joint checkpoint; see eval/systems/ttsf_system.py).
+REGISTRY.register("ttsf", "eval.systems.ttsf_system:TTSFSystem")
+REGISTRY.register("ttsf-tts", "eval.systems.ttsf_system:TTSFSpeech")
+REGISTRY.register("ttsf-tts-wmotion", "eval.systems.ttsf_system:TTSFSpeechWithMotion")
+REGISTRY.register("ttsf-mapper-et", "eval.systems.ttsf_system:TTSFMapperEt")
+REGISTRY.register("ttsf-mapper-et-ft", "eval.systems.ttsf_system:TTSFMapperEtFt")
 
 
 def create(system: str, **options: Any) -> System:

@@ -1,0 +1,36 @@
+"""Face/joint training config handling: ``base:`` inheritance, nested overrides, validation."""
+
+from pathlib import Path
+
+import pytest
+
+from ttsf.train.av_common import parse_overrides, read_config
+
+CONFIGS = Path(__file__).resolve().parents[3] / "configs"
+
+
+def test_ablation_inherits_and_overrides_base():
+    cfg = read_config(CONFIGS / "joint" / "synth_64_mapper_et.yaml")
+    assert cfg["model"]["motion"]["mapper_inputs"] == ["e_t"]
+    assert cfg["model"]["motion"]["prior_layers"] == 4  # from the base file
+    assert cfg["model"]["face"]["size"] == 64
+    assert cfg["train"]["out_dir"] == "runs/joint_synth_64_mapper_et"
+    wm = read_config(CONFIGS / "joint" / "lrs3_paper_wmotion.yaml")
+    assert wm["model"]["tts_condition"] == "f_id+f_m" and wm["model"]["face"]["size"] == 256
+    assert wm["losses"]["weights"] == {"gan": 0.1, "rec": 1.0, "id": 0.3, "sync": 0.1, "cfm": 0.1, "ae": 1.0,
+                                       "prior": 0.1, "tts": 1.0}
+
+
+def test_nested_overrides_and_unknown_keys(tmp_path):
+    over = parse_overrides(["losses.weights.gan=0.5", "train.steps=7", "model.face.size=32"])
+    cfg = read_config(CONFIGS / "face" / "synth_ci.yaml", over)
+    assert cfg["losses"]["weights"] == {"gan": 0.5, "id": 0.0}
+    assert cfg["train"]["steps"] == 7 and cfg["model"]["face"]["size"] == 32
+    with pytest.raises(ValueError, match="unknown train keys"):
+        read_config(CONFIGS / "face" / "synth_ci.yaml", {"train.stepz": 1})
+    with pytest.raises(ValueError, match="section.key"):
+        parse_overrides(["steps"])
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("modle: {}\n")
+    with pytest.raises(ValueError, match="unknown sections"):
+        read_config(bad)

@@ -1,0 +1,1 @@
+"""TTSF face branch: LIA-style visual encoder, motion extractor, warping generator, discriminator."""

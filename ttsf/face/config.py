@@ -1,0 +1,78 @@
+"""Face-branch configuration (frozen dataclass; YAML overrides via :func:`from_dict`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, Mapping, Optional
+
+
+@dataclasses.dataclass(frozen=True)
+class FaceConfig:
+    """Sizes of the face branch.
+
+    ``size`` is the square image side (power of two, >= 8). The generator has
+    ``n_layers = log2(size) - 1`` synthesis layers at 4, 8, …, ``size`` px; they are
+    numbered 1..n_layers as in the paper's eq. 1. ``lip_layers`` default to the last two
+    (6 and 7 at 256 px, as in the paper); ``motion_layers`` default to all other layers.
+    A layer in neither set receives ``f_id`` alone.
+    """
+
+    size: int = 256
+    style_dim: int = 512  # dimension of E_v(I), f_id, f_m, f_lip
+    n_motion: int = 20  # number of orthogonal motion codes (LIA: 20)
+    mlp_layers: int = 5  # motion extractor depth (LIA: 5)
+    channel_base: int = 64  # channels at full resolution
+    channel_max: int = 512  # cap on channels at low resolution
+    lip_layers: Optional[tuple[int, ...]] = None
+    motion_layers: Optional[tuple[int, ...]] = None
+    disc_channel_max: Optional[int] = None  # discriminator cap (defaults to channel_max)
+
+    def __post_init__(self):
+        if self.size < 8 or self.size & (self.size - 1):
+            raise ValueError(f"size must be a power of two >= 8, got {self.size}")
+        n = self.n_layers
+        for name in ("lip_layers", "motion_layers"):
+            layers = getattr(self, name)
+            if layers is not None:
+                object.__setattr__(self, name, tuple(int(k) for k in layers))
+                bad = [k for k in getattr(self, name) if not 1 <= k <= n]
+                if bad:
+                    raise ValueError(f"{name} {bad} outside 1..{n} for size {self.size}")
+        overlap = set(self.lip_set) & set(self.motion_set)
+        if overlap:
+            raise ValueError(f"layers {sorted(overlap)} are both lip and motion layers")
+
+    @property
+    def n_layers(self) -> int:
+        return int(math.log2(self.size)) - 1
+
+    @property
+    def lip_set(self) -> tuple[int, ...]:
+        if self.lip_layers is not None:
+            return self.lip_layers
+        return tuple(range(max(1, self.n_layers - 1), self.n_layers + 1))
+
+    @property
+    def motion_set(self) -> tuple[int, ...]:
+        if self.motion_layers is not None:
+            return self.motion_layers
+        return tuple(k for k in range(1, self.n_layers + 1) if k not in self.lip_set)
+
+    def resolution(self, layer: int) -> int:
+        """Spatial size of synthesis layer ``layer`` (1-based)."""
+        return 4 * 2 ** (layer - 1)
+
+    def channels(self, resolution: int) -> int:
+        return int(min(self.channel_max, self.channel_base * self.size // resolution))
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "FaceConfig":
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - names
+        if unknown:
+            raise ValueError(f"unknown FaceConfig keys {sorted(unknown)}; known {sorted(names)}")
+        return cls(**dict(d))
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)

@@ -1,0 +1,130 @@
+"""StyleGAN2-style building blocks: equalised learning rate, modulated convolution.
+
+Simplifications versus StyleGAN2 (documented in docs/model.md): bilinear resampling
+instead of the FIR blur kernel, and no per-pixel noise injection (so a seed fully
+determines the output).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+LRELU_GAIN = math.sqrt(2.0)
+
+
+def lrelu(x: torch.Tensor) -> torch.Tensor:
+    """Leaky ReLU (slope 0.2) scaled by sqrt(2), StyleGAN2's fused activation."""
+    return F.leaky_relu(x, 0.2) * LRELU_GAIN
+
+
+class EqualLinear(nn.Module):
+    """Linear layer with equalised learning rate: ``(batch, in) -> (batch, out)``."""
+
+    def __init__(self, in_dim: int, out_dim: int, bias_init: float = 0.0, lr_mul: float = 1.0,
+                 activation: bool = False):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(out_dim, in_dim) / lr_mul)
+        self.bias = nn.Parameter(torch.full((out_dim,), float(bias_init)))
+        self.scale = lr_mul / math.sqrt(in_dim)
+        self.lr_mul = lr_mul
+        self.activation = activation
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = F.linear(x, self.weight * self.scale, self.bias * self.lr_mul)
+        return lrelu(out) if self.activation else out
+
+
+class EqualConv2d(nn.Module):
+    """2-D convolution with equalised learning rate, ``(B, C_in, H, W) -> (B, C_out, H', W')``."""
+
+    def __init__(self, in_ch: int, out_ch: int, kernel: int, stride: int = 1, padding: int = 0,
+                 bias: bool = True):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(out_ch, in_ch, kernel, kernel))
+        self.scale = 1 / math.sqrt(in_ch * kernel * kernel)
+        self.bias = nn.Parameter(torch.zeros(out_ch)) if bias else None
+        self.stride, self.padding = stride, padding
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(x, self.weight * self.scale, self.bias, self.stride, self.padding)
+
+
+class ModulatedConv2d(nn.Module):
+    """StyleGAN2 modulated convolution (grouped implementation).
+
+    ``forward(x (B, C_in, H, W), style (B, style_dim)) -> (B, C_out, H', W')``; the style
+    is mapped to per-input-channel scales; with ``demodulate`` each output filter is
+    renormalised to unit norm. ``upsample`` doubles H and W first (bilinear).
+    """
+
+    def __init__(self, in_ch: int, out_ch: int, kernel: int, style_dim: int,
+                 demodulate: bool = True, upsample: bool = False):
+        super().__init__()
+        self.in_ch, self.out_ch, self.kernel = in_ch, out_ch, kernel
+        self.weight = nn.Parameter(torch.randn(1, out_ch, in_ch, kernel, kernel))
+        self.scale = 1 / math.sqrt(in_ch * kernel * kernel)
+        self.modulation = EqualLinear(style_dim, in_ch, bias_init=1.0)
+        self.demodulate = demodulate
+        self.upsample = upsample
+
+    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = x.shape
+        s = self.modulation(style).view(b, 1, c, 1, 1)
+        weight = self.scale * self.weight * s  # (B, out, in, k, k)
+        if self.demodulate:
+            demod = torch.rsqrt(weight.pow(2).sum([2, 3, 4]) + 1e-8)
+            weight = weight * demod.view(b, self.out_ch, 1, 1, 1)
+        weight = weight.view(b * self.out_ch, c, self.kernel, self.kernel)
+        if self.upsample:
+            x = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+            h, w = h * 2, w * 2
+        out = F.conv2d(x.reshape(1, b * c, h, w), weight, padding=self.kernel // 2, groups=b)
+        return out.view(b, self.out_ch, h, w)
+
+
+class StyledConv(nn.Module):
+    """Modulated 3x3 conv + bias + scaled leaky ReLU."""
+
+    def __init__(self, in_ch: int, out_ch: int, style_dim: int, upsample: bool = False):
+        super().__init__()
+        self.conv = ModulatedConv2d(in_ch, out_ch, 3, style_dim, upsample=upsample)
+        self.bias = nn.Parameter(torch.zeros(1, out_ch, 1, 1))
+
+    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        return lrelu(self.conv(x, style) + self.bias)
+
+
+class ConvLayer(nn.Sequential):
+    """Equalised conv (+ optional 2x bilinear downsample first) + activation."""
+
+    def __init__(self, in_ch: int, out_ch: int, kernel: int, downsample: bool = False,
+                 activate: bool = True):
+        layers: list[nn.Module] = []
+        if downsample:
+            layers.append(nn.AvgPool2d(2))
+        layers.append(EqualConv2d(in_ch, out_ch, kernel, padding=kernel // 2, bias=True))
+        if activate:
+            layers.append(_LReLU())
+        super().__init__(*layers)
+
+
+class _LReLU(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return lrelu(x)
+
+
+class ResBlock(nn.Module):
+    """StyleGAN2 residual downsampling block: ``(B, C_in, H, W) -> (B, C_out, H/2, W/2)``."""
+
+    def __init__(self, in_ch: int, out_ch: int):
+        super().__init__()
+        self.conv1 = ConvLayer(in_ch, in_ch, 3)
+        self.conv2 = ConvLayer(in_ch, out_ch, 3, downsample=True)
+        self.skip = ConvLayer(in_ch, out_ch, 1, downsample=True, activate=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (self.conv2(self.conv1(x)) + self.skip(x)) / math.sqrt(2)

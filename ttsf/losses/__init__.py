@@ -1,0 +1,1 @@
+"""TTSF training losses and their paper weights."""

@@ -1,0 +1,287 @@
+"""TTSF: one portrait + text -> 16 kHz speech and a 25 fps talking-face video.
+
+Wiring (SPEC §1)::
+
+    source I_s --E_v--> f = f_id + f_m (E_m)      f_id (or f, ablation "w/ motion") -> TTS condition
+    text --TTS--> mel (-> vocoder -> wav), features e_t, f̃_t, energy, durations
+    features --audio mapper--> f_lip (T video frames)
+    f_m,0 (source motion) + f_lip --prior + OT-CFM + normaliser--> f̂_m (head motion)
+    G(source feats; layers 1..n: f_id + f̂_m, lip layers: f_id + f_lip) -> frames
+
+Frame count = ceil(duration · fps) with duration = samples / sample_rate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from pathlib import Path
+from typing import Any, Mapping, Optional, Union
+
+import numpy as np
+import torch
+from torch import nn
+
+from ttsf.face.align import DEFAULT_TEMPLATE, prepare_source
+from ttsf.face.config import FaceConfig
+from ttsf.face.model import FaceBranch
+from ttsf.motion.audio_mapper import AudioMapper
+from ttsf.motion.config import MotionConfig
+from ttsf.motion.sampler import MotionSampler
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_FORMAT = "ttsf-joint/1"
+TTS_CONDITIONS = ("f_id", "f_id+f_m")
+
+
+@dataclasses.dataclass(frozen=True)
+class TTSFConfig:
+    """The joint model. ``tts`` holds :class:`ttsf.tts.config.TTSConfig` fields (its
+    ``cond_mode``/``cond_dim`` are set here); ``motion``'s ``d_emb``/``d_enc``/``motion_dim``
+    are derived from the TTS and face configs. ``tts_condition``: ``"f_id"`` (paper) or
+    ``"f_id+f_m"`` (Table 3 ablation "w/ motion", i.e. the raw feature E_v(I))."""
+
+    face: FaceConfig = dataclasses.field(default_factory=FaceConfig)
+    motion: MotionConfig = dataclasses.field(default_factory=MotionConfig)
+    tts: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    tts_condition: str = "f_id"
+    vocoder: str = "hifigan-ts"
+    fps: int = 25
+    align_template: tuple = DEFAULT_TEMPLATE
+
+    def __post_init__(self):
+        if isinstance(self.face, Mapping):
+            object.__setattr__(self, "face", FaceConfig.from_dict(self.face))
+        if isinstance(self.motion, Mapping):
+            object.__setattr__(self, "motion", MotionConfig.from_dict(self.motion))
+        if self.tts_condition not in TTS_CONDITIONS:
+            raise ValueError(f"tts_condition must be one of {TTS_CONDITIONS}, got {self.tts_condition!r}")
+        object.__setattr__(self, "align_template", tuple(tuple(float(v) for v in p) for p in self.align_template))
+        object.__setattr__(self, "tts", dict(self.tts))
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "TTSFConfig":
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - names
+        if unknown:
+            raise ValueError(f"unknown TTSF config keys {sorted(unknown)}; known {sorted(names)}")
+        return cls(**dict(d))
+
+    def to_dict(self) -> dict:
+        return {"face": self.face.to_dict(), "motion": self.motion.to_dict(), "tts": dict(self.tts),
+                "tts_condition": self.tts_condition, "vocoder": self.vocoder, "fps": self.fps,
+                "align_template": [list(p) for p in self.align_template]}
+
+
+def build_tts(cfg: TTSFConfig):
+    """The speech branch (``ttsf.tts.model.TTS``) conditioned on a face feature."""
+    from ttsf.tts.config import TTSConfig
+    from ttsf.tts.model import TTS
+
+    fields = dict(cfg.tts)
+    fields.update(cond_mode="face", cond_dim=cfg.face.style_dim)
+    return TTS(TTSConfig.from_dict(fields))
+
+
+@dataclasses.dataclass
+class Synthesis:
+    """Output of :meth:`TTSF.synthesize`: ``wav`` float32 ``(samples,)`` at ``sample_rate``
+    and ``frames`` uint8 ``(T, H, W, 3)`` RGB at ``fps``; ``timings`` in seconds per stage."""
+
+    wav: np.ndarray
+    sample_rate: int
+    frames: np.ndarray
+    fps: int
+    source: np.ndarray
+    timings: dict
+    info: dict
+
+
+def n_video_frames(n_samples: torch.Tensor, sample_rate: int, fps: int) -> torch.Tensor:
+    """``ceil(n_samples / sample_rate · fps)`` in exact integer arithmetic."""
+    return (n_samples.long() * fps + sample_rate - 1) // sample_rate
+
+
+def to_image_tensor(rgb: np.ndarray) -> torch.Tensor:
+    """uint8 ``(H, W, 3)`` or ``(N, H, W, 3)`` -> float ``(N, 3, H, W)`` in [-1, 1]."""
+    x = torch.from_numpy(np.ascontiguousarray(rgb)).float().div(127.5).sub(1)
+    if x.dim() == 3:
+        x = x[None]
+    return x.permute(0, 3, 1, 2).contiguous()
+
+
+def to_uint8(img: torch.Tensor) -> np.ndarray:
+    """float ``(..., 3, H, W)`` in [-1, 1] -> uint8 ``(..., H, W, 3)``."""
+    x = ((img.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    return x.movedim(-3, -1).cpu().numpy()
+
+
+class TTSF(nn.Module):
+    """The joint model: speech branch ``tts``, face branch ``face``, ``mapper``, ``sampler``."""
+
+    def __init__(self, cfg: TTSFConfig, tts: Optional[nn.Module] = None):
+        super().__init__()
+        self.tts = tts if tts is not None else build_tts(cfg)
+        tcfg = self.tts.cfg
+        motion = dataclasses.replace(cfg.motion, motion_dim=cfg.face.style_dim, d_emb=tcfg.d_emb, d_enc=tcfg.d_enc)
+        self.cfg = dataclasses.replace(cfg, motion=motion)
+        self.face = FaceBranch(cfg.face)
+        self.mapper = AudioMapper(motion)
+        self.sampler = MotionSampler(motion)
+        self._vocoder = None
+
+    # ------------------------------------------------------------------ pieces
+    @property
+    def sample_rate(self) -> int:
+        return int(self.tts.cfg.mel.sample_rate)
+
+    @property
+    def hop_length(self) -> int:
+        return int(self.tts.cfg.mel.hop_length)
+
+    def frames_for_mel(self, mel_lengths: torch.Tensor) -> torch.Tensor:
+        """Video frames for mel lengths: ``ceil(hop · L_m / sr · fps)``."""
+        return n_video_frames(mel_lengths * self.hop_length, self.sample_rate, self.cfg.fps)
+
+    def speaker_condition(self, enc: dict) -> torch.Tensor:
+        """TTS condition ``(B, style_dim)``: f_id, or f = f_id + f_m for the "w/ motion" ablation."""
+        return enc["f_id"] if self.cfg.tts_condition == "f_id" else enc["f"]
+
+    def vocoder(self):
+        """The configured vocoder; its mel recipe must be the TTS's (else VocoderError)."""
+        if self._vocoder is None:
+            from ttsf.vocoder import load_vocoder
+            from ttsf.vocoder.base import check_mel_config
+
+            vocoder = load_vocoder(self.cfg.vocoder)
+            check_mel_config(self.tts.cfg.mel, vocoder)
+            self._vocoder = vocoder
+        return self._vocoder
+
+    # ------------------------------------------------------------------ training
+    def joint_losses(self, source: torch.Tensor, frames: torch.Tensor, offsets: torch.Tensor,
+                     tokens: torch.Tensor, token_lengths: torch.Tensor, mel: torch.Tensor,
+                     mel_lengths: torch.Tensor, generator: Optional[torch.Generator] = None) -> dict:
+        """Generator-side forward of joint training on windows of ``T`` frames.
+
+        source ``(B, 3, S, S)``; frames ``(B, T, 3, S, S)`` ground-truth window starting at
+        video frame ``offsets`` ``(B,)``; tokens ``(B, L_t)``; mel ``(B, 80, L_m)``
+        (TTS-normalised, whole utterance). Returns ``fake`` ``(B, T, 3, S, S)``, ``f_lip``
+        ``(B, T, D)`` and ``loss_tts``, ``loss_ae``, ``loss_prior``, ``loss_cfm`` plus the TTS
+        components ``tts_prior``, ``tts_duration``, ``tts_cfm`` (for logging).
+        """
+        b, t = frames.shape[:2]
+        src = self.face.encode(source)
+        out = self.tts(tokens, token_lengths, mel, mel_lengths, self.speaker_condition(src))
+        n_frames = self.frames_for_mel(mel_lengths)
+        f_lip_all = self.mapper(out["features"], n_frames)
+        if f_lip_all.shape[1] < int(offsets.max()) + t:
+            f_lip_all = nn.functional.pad(f_lip_all, (0, 0, 0, int(offsets.max()) + t - f_lip_all.shape[1]))
+        f_lip = torch.stack([f_lip_all[i, int(offsets[i]): int(offsets[i]) + t] for i in range(b)])
+        f_m = self.face.motion_of(frames.flatten(0, 1)).view(b, t, -1)
+        feats = [x.repeat_interleave(t, 0) for x in src["feats"]]
+        f_id = src["f_id"].repeat_interleave(t, 0)
+        fake = self.face.generate(feats, f_id, f_m.flatten(0, 1), f_lip.flatten(0, 1)).view_as(frames)
+        valid = (offsets[:, None] + torch.arange(t, device=frames.device)[None]) < n_frames[:, None]
+        mask = valid[:, None].to(frames.dtype)
+        motion = self.sampler.losses(f_m.transpose(1, 2), f_lip.detach().transpose(1, 2), mask, generator)
+        return {"fake": fake, "f_lip": f_lip, "mask": mask, "loss_tts": out["loss"],
+                "tts_prior": out["loss_prior"].detach(), "tts_duration": out["loss_duration"].detach(),
+                "tts_cfm": out["loss_cfm"].detach(), "loss_ae": motion["loss_ae"],
+                "loss_prior": motion["loss_prior"], "loss_cfm": motion["loss_cfm"]}
+
+    # ------------------------------------------------------------------ inference
+    @torch.inference_mode()
+    def synthesize(self, text: str, image: Union[str, Path, np.ndarray], seed: int = 0, steps: int = 10,
+                   temperature: Optional[float] = None, motion_steps: Optional[int] = None,
+                   motion_temperature: float = 1.0, length_scale: float = 1.0,
+                   face_index: Optional[int] = None, align: bool = True, video: bool = True) -> Synthesis:
+        """Speech + video for ``text`` spoken by the face in ``image`` (path or RGB uint8 array).
+
+        ``seed`` fixes every random draw (TTS noise, then head-motion noise); ``steps`` are
+        the Euler steps of the TTS decoder (and of the motion sampler unless
+        ``motion_steps``); ``align=False`` takes an already aligned ``(S, S, 3)`` portrait;
+        ``video=False`` stops after the speech (``frames`` is then empty, ``(0, S, S, 3)``).
+        """
+        from ttsf.tts.text import text_to_tokens
+
+        was_training = self.training
+        self.eval()
+        timings: dict[str, float] = {}
+        clock = time.perf_counter()
+
+        def lap(name):
+            nonlocal clock
+            now = time.perf_counter()
+            timings[name] = timings.get(name, 0.0) + now - clock
+            clock = now
+
+        size = self.cfg.face.size
+        if align:
+            portrait = prepare_source(image, size, face_index, self.cfg.align_template)
+        else:
+            portrait = np.asarray(image)
+            if portrait.shape != (size, size, 3) or portrait.dtype != np.uint8:
+                raise ValueError(f"align=False needs a uint8 ({size}, {size}, 3) portrait, got "
+                                 f"{portrait.dtype} {portrait.shape}")
+        lap("align")
+        device = next(self.parameters()).device
+        g = torch.Generator(device="cpu").manual_seed(int(seed))
+        src = self.face.encode(to_image_tensor(portrait).to(device))
+        lap("face_encode")
+        tokens = torch.tensor([text_to_tokens(text)], dtype=torch.long, device=device)
+        lengths = torch.tensor([tokens.shape[1]], device=device)
+        tts_kw = {} if temperature is None else {"temperature": temperature}
+        out = self.tts.synthesise(tokens, lengths, self.speaker_condition(src), n_steps=steps,
+                                  length_scale=length_scale, generator=g, **tts_kw)
+        lap("tts")
+        mel = out["mel"][:, :, : int(out["mel_lengths"][0])]
+        wav = self.vocoder()(mel)[0].float().cpu().numpy()
+        lap("vocoder")
+        n = int(n_video_frames(torch.tensor(len(wav)), self.sample_rate, self.cfg.fps))
+        info = {"seed": int(seed), "steps": steps, "motion_steps": motion_steps or steps,
+                "temperature": temperature, "motion_temperature": motion_temperature,
+                "duration_s": len(wav) / self.sample_rate, "n_frames": n}
+        if not video:
+            if was_training:
+                self.train()
+            empty = np.zeros((0, size, size, 3), np.uint8)
+            return Synthesis(wav, self.sample_rate, empty, self.cfg.fps, portrait, timings, {**info, "n_frames": 0})
+        f_lip = self.mapper(out["features"], torch.tensor([n], device=device))
+        lap("audio_mapper")
+        mask = torch.ones(1, 1, n, device=device)
+        f_m = self.sampler.sample(src["f_m"], f_lip.transpose(1, 2), mask,
+                                  n_steps=motion_steps or steps, temperature=motion_temperature, generator=g)
+        lap("motion_sampler")
+        frames = self.face.animate(src, f_m.transpose(1, 2), f_lip)
+        video = to_uint8(frames[0])
+        lap("render")
+        if was_training:
+            self.train()
+        return Synthesis(wav, self.sample_rate, video, self.cfg.fps, portrait, timings, info)
+
+    # ------------------------------------------------------------------ checkpoints
+    def checkpoint(self, meta: Optional[dict] = None) -> dict:
+        return {"format": CHECKPOINT_FORMAT, "config": self.cfg.to_dict(),
+                "tts_config": self.tts.cfg.to_dict(), "model": self.state_dict(), "meta": dict(meta or {})}
+
+    def save(self, path: Union[str, Path], meta: Optional[dict] = None) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        torch.save(self.checkpoint(meta), tmp)
+        tmp.replace(path)
+        return path
+
+    @classmethod
+    def load(cls, path: Union[str, Path], map_location: str = "cpu", tts: Optional[nn.Module] = None) -> "TTSF":
+        """Load a joint checkpoint (``torch.load(weights_only=True)``)."""
+        ckpt = torch.load(str(path), map_location=map_location, weights_only=True)
+        if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError(f"{path}: not a TTSF joint checkpoint (format {CHECKPOINT_FORMAT!r})")
+        model = cls(TTSFConfig.from_dict(ckpt["config"]), tts=tts)
+        model.load_state_dict(ckpt["model"])
+        model.meta = ckpt.get("meta", {})
+        return model.eval()

@@ -1,0 +1,230 @@
+"""Shared pieces of the face and joint training stages: config, data, losses, logging."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+import platform
+import random
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+import numpy as np
+import torch
+
+log = logging.getLogger(__name__)
+
+TRAIN_DEFAULTS = {
+    "steps": 1000, "batch_size": 4, "lr": 1e-4, "betas": [0.5, 0.99], "seed": 0, "window": 1,
+    "log_every": 10, "sample_every": 200, "ckpt_every": 200, "max_minutes": None, "threads": 0,
+    "device": "cpu", "amp": True, "grad_clip": 10.0, "out_dir": "runs/face",
+}
+LOSS_DEFAULTS = {
+    "weights": {}, "perceptual": "auto", "identity": "imagenet_proxy", "sync": "none",
+    "r1_gamma": 10.0, "r1_every": 16,
+}
+DATA_DEFAULTS = {"root": "synth:default", "train": "synth_train.jsonl", "preload": True, "limit": None}
+
+
+def read_config(path, overrides: Optional[Mapping[str, Any]] = None) -> dict:
+    """YAML with sections ``stage``, ``model``, ``data``, ``train``, ``losses``, ``init``;
+    ``overrides`` maps ``"section.key"`` to a value."""
+    data = _read_yaml_with_base(Path(path))
+    unknown = sorted(set(data) - {"stage", "model", "data", "train", "losses", "init", "notes"})
+    if unknown:
+        raise ValueError(f"{path}: unknown sections {unknown}")
+    cfg = {"stage": data.get("stage"), "model": dict(data.get("model") or {}),
+           "data": {**DATA_DEFAULTS, **(data.get("data") or {})},
+           "train": {**TRAIN_DEFAULTS, **(data.get("train") or {})},
+           "losses": {**LOSS_DEFAULTS, **(data.get("losses") or {})},
+           "init": dict(data.get("init") or {})}
+    for key, value in (overrides or {}).items():
+        parts = key.split(".")
+        if len(parts) < 2 or parts[0] not in cfg or not isinstance(cfg[parts[0]], dict):
+            raise ValueError(f"override {key!r} must look like section.key (sections: model, data, train, losses, init)")
+        node = cfg[parts[0]]
+        for part in parts[1:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ValueError(f"override {key!r}: {part!r} is not a mapping")
+        node[parts[-1]] = value
+    for section in ("data", "train", "losses"):
+        known = {"data": DATA_DEFAULTS, "train": TRAIN_DEFAULTS, "losses": LOSS_DEFAULTS}[section]
+        bad = sorted(set(cfg[section]) - set(known))
+        if bad:
+            raise ValueError(f"{path}: unknown {section} keys {bad}; known {sorted(known)}")
+    return cfg
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _read_yaml_with_base(path: Path, depth: int = 0) -> dict:
+    """A YAML config; ``base: other.yaml`` (relative to the file) is deep-merged underneath."""
+    import yaml
+
+    if depth > 5:
+        raise ValueError(f"{path}: 'base:' chain too deep")
+    data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping")
+    base = data.pop("base", None)
+    if base is None:
+        return data
+    return _merge(_read_yaml_with_base((path.parent / base).resolve(), depth + 1), data)
+
+
+def parse_overrides(pairs: list[str]) -> dict:
+    """``["train.steps=10", ...]`` -> ``{"train.steps": 10}`` (values parsed as YAML)."""
+    import yaml
+
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise ValueError(f"--set expects section.key=value, got {pair!r}")
+        out[key] = yaml.safe_load(value)
+    return out
+
+
+def resolve_root(root: str) -> Path:
+    """``synth:<preset>`` -> the cached synthetic corpus; anything else is a path."""
+    if root.startswith("synth:"):
+        from eval.synth.cache import default_corpus
+
+        return default_corpus(root.split(":", 1)[1])
+    return Path(root).expanduser()
+
+
+def manifest_sha256(root: Path, manifest: str) -> str:
+    import hashlib
+
+    return hashlib.sha256((root / manifest).read_bytes()).hexdigest()
+
+
+def distributed() -> tuple[int, int]:
+    """(rank, world size); initialises the process group under torchrun."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not torch.distributed.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        torch.distributed.init_process_group(backend)
+    rank = torch.distributed.get_rank() if world > 1 else 0
+    return rank, world
+
+
+def allreduce_grads(module: torch.nn.Module, world: int) -> None:
+    """Average gradients over ranks (one flat all-reduce; a missing grad counts as zero).
+
+    Used instead of a DistributedDataParallel wrapper: it also works with the R1 penalty
+    (double backward) and with calls to model methods other than ``forward``.
+    """
+    if world <= 1:
+        return
+    params = [p for p in module.parameters() if p.requires_grad]
+    grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
+    flat = torch.cat([g.reshape(-1) for g in grads])
+    torch.distributed.all_reduce(flat)
+    flat /= world
+    offset = 0
+    for p in params:
+        n = p.numel()
+        p.grad = flat[offset: offset + n].view_as(p).clone()
+        offset += n
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "cuda":
+        return torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}")
+    return torch.device(name)
+
+
+def seed_everything(seed: int) -> np.random.Generator:
+    random.seed(seed)
+    torch.manual_seed(seed)
+    return np.random.default_rng(seed)
+
+
+def build_aux_losses(losses_cfg: Mapping[str, Any], device) -> tuple[dict, dict]:
+    """Reconstruction/identity/sync losses from the config; returns (modules, description).
+
+    The description (backends, weight files, hashes) goes into the run config.
+    """
+    from ttsf.losses.identity import build_identity_loss
+    from ttsf.losses.perceptual import PerceptualFeatures, ReconstructionLoss
+    from ttsf.losses.sync import build_sync_loss
+
+    spec = losses_cfg["perceptual"]
+    feats = None if spec == "none" else PerceptualFeatures(spec).to(device)
+    ident = build_identity_loss(losses_cfg["identity"], feats)
+    sync = build_sync_loss(losses_cfg["sync"])
+    mods = {"rec": ReconstructionLoss(feats).to(device), "id": ident.to(device) if ident else None,
+            "sync": sync.to(device) if sync else None}
+    info = {"perceptual": feats.describe() if feats else {"backend": "none", "note": "L1 only"},
+            "identity": ident.describe() if ident else {"backend": "none", "note": "identity loss off"},
+            "sync": sync.describe() if sync else {"backend": "none", "note": "no SyncNet configured: sync loss off"}}
+    return mods, info
+
+
+def run_info(cfg: dict, extra: Optional[dict] = None) -> dict:
+    import subprocess
+
+    try:
+        git = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10,
+                             cwd=Path(__file__).resolve().parents[2]).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        git = None
+    return {"config": cfg, "torch": torch.__version__, "numpy": np.__version__, "python": platform.python_version(),
+            "git": git, **(extra or {})}
+
+
+class CsvLog:
+    """Append rows of named losses to ``losses.csv`` (header fixed by the first row)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.fields: Optional[list[str]] = None
+        if path.exists():
+            with open(path, newline="") as f:
+                self.fields = next(csv.reader(f), None)
+
+    def write(self, row: dict) -> None:
+        if self.fields is None:
+            self.fields = list(row)
+            with open(self.path, "w", newline="") as f:
+                csv.writer(f).writerow(self.fields)
+        with open(self.path, "a", newline="") as f:
+            csv.writer(f).writerow([_fmt(row.get(k)) for k in self.fields])
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return str(v)
+
+
+def save_grid(path: Path, source: torch.Tensor, fake: torch.Tensor, real: torch.Tensor, rows: int = 4) -> Path:
+    """PNG with one row per example: source | generated | ground truth (images in [-1, 1])."""
+    import cv2
+
+    from ttsf.model import to_uint8
+
+    n = min(rows, source.shape[0])
+    lines = [np.concatenate([to_uint8(x[i].detach().float().cpu()) for x in (source, fake, real)], 1) for i in range(n)]
+    grid = np.concatenate(lines, 0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), np.ascontiguousarray(grid[:, :, ::-1]))
+    return path
+
+
+def write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True, default=str))
+    tmp.replace(path)

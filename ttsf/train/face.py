@@ -1,0 +1,200 @@
+"""Face-branch warm-up: ``python -m ttsf.train face --config configs/face/<name>.yaml``.
+
+Trains E_v, E_m and G (LIA-style self-reconstruction: source frame + driving frame of
+the same clip -> driving frame; every layer gets ``f_id + f_m``, no audio) with the
+StyleGAN2 discriminator. Losses: GAN (non-saturating, R1), L1 + perceptual, identity;
+weights from ``losses.weights`` (paper defaults). The joint stage
+(:mod:`ttsf.train.joint`) starts from its checkpoint (``init.face``).
+
+Outputs in ``train.out_dir``: ``run.json`` (config, versions, loss backends + weight
+hashes, data hash), ``losses.csv``, ``samples/step_XXXXXXX.png`` (source | generated |
+ground truth), ``last.pt`` (resume) and ``face.pt`` (final weights).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import time
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import torch
+
+from ttsf.train.av_common import (CsvLog, allreduce_grads, build_aux_losses, distributed, manifest_sha256,
+                                  parse_overrides,
+                                  pick_device, read_config, resolve_root, run_info, save_grid, seed_everything,
+                                  write_json)
+
+log = logging.getLogger(__name__)
+
+FACE_FORMAT = "ttsf-face/1"
+
+
+def _no_audio_mel(audio: np.ndarray) -> np.ndarray:
+    return np.zeros((80, max(1, len(audio) // 160)), np.float32)
+
+
+def autocast(device: torch.device, enabled: bool):
+    if device.type == "cuda" and enabled:
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def discriminator_step(disc, opt_d, real: torch.Tensor, fake: torch.Tensor, step: int, losses_cfg: dict,
+                       device, amp: bool, world: int = 1) -> dict:
+    """One D update (non-saturating loss; lazy R1 every ``r1_every`` steps); gradients are
+    averaged over ranks when ``world`` > 1."""
+    from ttsf.losses.gan import d_loss, r1_penalty
+
+    with autocast(device, amp):
+        logits = disc(torch.cat([real, fake.detach()]))
+        loss = d_loss(logits[: len(real)], logits[len(real):])
+    out = {"d_loss": float(loss.detach())}
+    every = int(losses_cfg["r1_every"] or 0)
+    if losses_cfg["r1_gamma"] and every and step % every == 0:
+        real = real.detach().requires_grad_(True)
+        r1 = r1_penalty(disc(real), real)
+        loss = loss + losses_cfg["r1_gamma"] / 2 * r1 * every
+        out["r1"] = float(r1.detach())
+    opt_d.zero_grad(set_to_none=True)
+    loss.backward()
+    allreduce_grads(disc, world)
+    opt_d.step()
+    return out
+
+
+def train(cfg: dict, resume: bool = True) -> dict:
+    """Run the face stage described by ``cfg`` (see :func:`read_config`); returns history."""
+    from ttsf.face.config import FaceConfig
+    from ttsf.face.discriminator import Discriminator
+    from ttsf.face.model import FaceBranch
+    from ttsf.losses.gan import g_loss
+    from ttsf.losses.weights import LossWeights, weighted_total
+    from ttsf.train.av_data import AVClips, collate
+
+    tc, lc, dc = cfg["train"], cfg["losses"], cfg["data"]
+    rank, world = distributed()
+    if tc["threads"]:
+        torch.set_num_threads(int(tc["threads"]))
+    device = pick_device(tc["device"])
+    rng = seed_everything(int(tc["seed"]) + rank)
+    fcfg = FaceConfig.from_dict(cfg["model"].get("face", cfg["model"]))
+    weights = LossWeights.from_dict(lc["weights"])
+    root = resolve_root(str(dc["root"]))
+    data = AVClips(root, dc["train"], fcfg.size, _no_audio_mel, lambda text: [0],
+                   preload=bool(dc["preload"]), limit=dc["limit"])
+    face, disc = FaceBranch(fcfg).to(device), Discriminator(fcfg).to(device)
+    mods, loss_info = build_aux_losses(lc, device)
+    betas = tuple(tc["betas"])
+    opt_g = torch.optim.Adam(face.parameters(), lr=float(tc["lr"]), betas=betas)
+    opt_d = torch.optim.Adam(disc.parameters(), lr=float(tc["lr"]), betas=betas)
+    out = Path(tc["out_dir"])
+    step = 0
+    last = out / "last.pt"
+    if resume and last.exists():
+        blob = torch.load(last, map_location=device, weights_only=True)
+        if blob["face_config"] != fcfg.to_dict():
+            raise ValueError(f"{last}: face config differs from this run's; use another out_dir or --no-resume")
+        face.load_state_dict(blob["model"])
+        disc.load_state_dict(blob["disc"])
+        opt_g.load_state_dict(blob["opt_g"])
+        opt_d.load_state_dict(blob["opt_d"])
+        step = int(blob["step"])
+        rng = np.random.default_rng([int(tc["seed"]), rank, step])
+        log.info("resumed %s at step %d", last, step)
+    if world > 1:  # identical initial weights on every rank
+        for module in (face, disc):
+            for tensor in list(module.parameters()) + list(module.buffers()):
+                torch.distributed.broadcast(tensor.data, 0)
+    info = run_info(cfg, {"stage": "face", "losses": loss_info, "data": {
+        "root": str(root), "manifest": dc["train"], "sha256": manifest_sha256(root, dc["train"]),
+        "clips": len(data), "failed": data.failed}, "world_size": world})
+    if rank == 0:
+        out.mkdir(parents=True, exist_ok=True)
+        write_json(out / "run.json", info)
+    csv_log = CsvLog(out / "losses.csv") if rank == 0 else None
+    history: list[dict] = []
+    t0 = time.time()
+    amp = bool(tc["amp"])
+
+    def checkpoint(path: Path, full: bool):
+        if rank != 0:
+            return
+        blob = {"format": FACE_FORMAT, "face_config": fcfg.to_dict(), "model": face.state_dict(), "step": step,
+                "meta": {"losses": loss_info, "data_sha256": info["data"]["sha256"], "seed": tc["seed"]}}
+        if full:
+            blob.update(disc=disc.state_dict(), opt_g=opt_g.state_dict(), opt_d=opt_d.state_dict())
+        tmp = path.with_name(path.name + ".tmp")
+        torch.save(blob, tmp)
+        tmp.replace(path)
+
+    while step < int(tc["steps"]):
+        face.train()
+        idx = rng.integers(0, len(data), size=int(tc["batch_size"]))
+        batch = collate([data.sample(int(i), 1, rng) for i in idx])
+        source = batch["source"].to(device)
+        target = batch["frames"][:, 0].to(device)
+        with autocast(device, amp):
+            enc = face.encode(source)
+            f_m = face.motion_of(target)
+            fake = face.generate(enc["feats"], enc["f_id"], f_m, None)
+            rec, l1, perc = mods["rec"](fake.float(), target)
+            losses = {"loss_rec": rec}
+            if weights.gan:
+                losses["loss_gan"] = g_loss(disc(fake))
+            if weights.id and mods["id"] is not None:
+                losses["loss_id"] = mods["id"](fake.float(), target)
+            total = weighted_total(losses, weights)
+        opt_g.zero_grad(set_to_none=True)
+        total.backward()
+        allreduce_grads(face, world)
+        torch.nn.utils.clip_grad_norm_(face.parameters(), float(tc["grad_clip"]))
+        opt_g.step()
+        d_out = discriminator_step(disc, opt_d, target, fake, step, lc, device, amp, world) if weights.gan else {}
+        step += 1
+        row = {"step": step, "loss": float(total.detach()), "l1": float(l1), "perceptual": float(perc),
+               **{k: float(v.detach()) for k, v in losses.items()}, **d_out, "seconds": round(time.time() - t0, 2)}
+        history.append(row)
+        if csv_log and (step % int(tc["log_every"]) == 0 or step == 1):
+            csv_log.write(row)
+            log.info("face step %d: %s", step, {k: round(v, 4) for k, v in row.items() if isinstance(v, float)})
+        if rank == 0 and tc["sample_every"] and step % int(tc["sample_every"]) == 0:
+            save_grid(out / "samples" / f"step_{step:07d}.png", source, fake, target)
+        if tc["ckpt_every"] and step % int(tc["ckpt_every"]) == 0:
+            checkpoint(last, True)
+        if tc["max_minutes"] is not None and time.time() - t0 > 60 * float(tc["max_minutes"]):
+            log.info("stopping at step %d: max_minutes reached", step)
+            break
+    checkpoint(last, True)
+    checkpoint(out / "face.pt", False)
+    return {"steps": step, "history": history, "out_dir": str(out), "losses": loss_info}
+
+
+def load_face(path, device="cpu"):
+    """(FaceConfig, state dict) of a face-stage checkpoint (``weights_only=True``)."""
+    from ttsf.face.config import FaceConfig
+
+    blob = torch.load(str(path), map_location=device, weights_only=True)
+    if not isinstance(blob, dict) or blob.get("format") != FACE_FORMAT:
+        raise ValueError(f"{path}: not a face-stage checkpoint ({FACE_FORMAT})")
+    return FaceConfig.from_dict(blob["face_config"]), blob["model"]
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m ttsf.train face", description=__doc__.split("\n\n")[0])
+    p.add_argument("--config", required=True, type=Path)
+    p.add_argument("--set", nargs="*", default=[], metavar="SECTION.KEY=VALUE", help="config overrides")
+    p.add_argument("--no-resume", action="store_true", help="ignore out_dir/last.pt")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    cfg = read_config(args.config, parse_overrides(args.set))
+    if cfg["stage"] not in (None, "face"):
+        p.error(f"{args.config} is a {cfg['stage']!r} config, not a face one")
+    res = train(cfg, resume=not args.no_resume)
+    first, final = res["history"][0] if res["history"] else None, res["history"][-1] if res["history"] else None
+    if first and final:
+        print(f"face stage: {res['steps']} steps, L1 {first['l1']:.4f} -> {final['l1']:.4f}; out {res['out_dir']}")
+    return 0

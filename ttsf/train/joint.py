@@ -1,0 +1,237 @@
+"""Joint TTSF training: ``python -m ttsf.train joint --config configs/joint/<name>.yaml``.
+
+Stages (paper): the TTS is pretrained first (``python -m ttsf.train tts``; its checkpoint
+is ``init.tts``), optionally the face branch is warmed up (``ttsf.train face``,
+``init.face``), then everything is trained jointly on windows of ``train.window`` video
+frames (paper: 32) with
+
+    L = 0.1·GAN + 1·rec + 0.3·id + 0.1·sync + 0.1·cfm + 1·ae + 0.1·prior + 1·tts
+
+(weights in ``losses.weights``). Outputs in ``train.out_dir``: ``run.json``,
+``losses.csv`` (every loss component), ``samples/*.png`` (source | generated | ground
+truth; first frame of each window), ``last.pt`` (resume) and ``ttsf.pt`` (the joint
+checkpoint that :meth:`ttsf.TTSF.load` reads).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import torch
+from torch import nn
+
+from ttsf.train.av_common import (CsvLog, allreduce_grads, build_aux_losses, distributed, manifest_sha256,
+                                  parse_overrides,
+                                  pick_device, read_config, resolve_root, run_info, save_grid, seed_everything,
+                                  write_json)
+from ttsf.train.face import autocast, discriminator_step, load_face
+
+log = logging.getLogger(__name__)
+
+
+def init_from(model, init: dict, device) -> dict:
+    """Load ``init.face`` (face-stage checkpoint) and ``init.tts`` (TTS checkpoint) weights."""
+    done = {}
+    if init.get("face"):
+        fcfg, state = load_face(init["face"], device)
+        if fcfg != model.cfg.face:
+            raise ValueError(f"init.face {init['face']}: face config {fcfg} differs from the model's {model.cfg.face}")
+        model.face.load_state_dict(state)
+        done["face"] = str(init["face"])
+    if init.get("tts"):
+        from ttsf.tts.checkpoint import read_checkpoint
+
+        blob = read_checkpoint(init["tts"])
+        missing, unexpected = model.tts.load_state_dict(blob["model"], strict=False)
+        if unexpected or [k for k in missing if not k.startswith("cond_proj")]:
+            raise ValueError(f"init.tts {init['tts']}: incompatible TTS weights (missing {missing[:5]}, "
+                             f"unexpected {unexpected[:5]}); pretrain the TTS with cond_mode face and the same sizes")
+        done["tts"] = str(init["tts"])
+    return done
+
+
+def tts_fields_for(model_cfg: dict, init: dict) -> dict:
+    """TTS config fields: from the pretrained TTS checkpoint (``init.tts``) when given, else
+    ``model.tts``; the face condition (cond_mode/cond_dim) is set by :class:`TTSFConfig`."""
+    fields = dict(model_cfg.get("tts") or {})
+    if init.get("tts"):
+        from ttsf.tts.checkpoint import read_checkpoint
+
+        pre = dict(read_checkpoint(init["tts"])["config"])
+        clash = {k: (v, pre.get(k)) for k, v in fields.items() if k in pre and pre[k] != v}
+        if clash:
+            raise ValueError(f"model.tts {clash} disagrees with the pretrained TTS {init['tts']}")
+        fields = pre
+    for k in ("cond_mode", "cond_dim", "n_speakers"):
+        fields.pop(k, None)
+    return fields
+
+
+def joint_step_losses(out: dict, batch: dict, mods: dict, weights, disc, device) -> dict:
+    """Image-space losses on the valid frames of the windows (+ the model's own losses)."""
+    from ttsf.losses.gan import g_loss
+
+    fake, real = out["fake"], batch["frames"].to(device)
+    valid = out["mask"][:, 0].bool()  # (B, T)
+    ff, rf = fake[valid], real[valid]
+    rec, l1, perc = mods["rec"](ff.float(), rf)
+    losses = {k: out[k] for k in ("loss_tts", "loss_ae", "loss_prior", "loss_cfm")}
+    losses["loss_rec"] = rec
+    if weights.gan:
+        losses["loss_gan"] = g_loss(disc(ff))
+    if weights.id and mods["id"] is not None:
+        losses["loss_id"] = mods["id"](ff.float(), rf)
+    if weights.sync and mods["sync"] is not None:
+        t = fake.shape[1]
+        mel = torch.stack([
+            nn.functional.pad(batch["mel"][i], (0, 4 * t))[:, 4 * int(o): 4 * (int(o) + t)]
+            for i, o in enumerate(batch["offsets"])]).to(device)
+        losses["loss_sync"] = mods["sync"](fake.float(), mel)
+    return {"losses": losses, "l1": float(l1), "perceptual": float(perc), "fake_flat": ff, "real_flat": rf}
+
+
+def train(cfg: dict, resume: bool = True) -> dict:
+    from ttsf.face.discriminator import Discriminator
+    from ttsf.losses.weights import LossWeights, weighted_total
+    from ttsf.model import TTSF, TTSFConfig
+    from ttsf.media import mel as mel_spectrogram
+    from ttsf.train.av_data import AVClips, collate
+    from ttsf.tts.config import TTSConfig
+    from ttsf.tts.text import text_to_tokens
+
+    tc, lc, dc = cfg["train"], cfg["losses"], cfg["data"]
+    rank, world = distributed()
+    if tc["threads"]:
+        torch.set_num_threads(int(tc["threads"]))
+    device = pick_device(tc["device"])
+    rng = seed_everything(int(tc["seed"]) + rank)
+    model_cfg = dict(cfg["model"])
+    tts_fields = tts_fields_for(model_cfg, cfg["init"])
+    probe = TTSConfig.from_dict({**{k: v for k, v in tts_fields.items() if k not in ("mel_mean", "mel_std")},
+                                 "cond_mode": "face", "cond_dim": TTSFConfig.from_dict(model_cfg).face.style_dim})
+    mel_cfg = probe.mel
+    root = resolve_root(str(dc["root"]))
+    data = AVClips(root, dc["train"], TTSFConfig.from_dict(model_cfg).face.size,
+                   lambda a: mel_spectrogram(a, mel_cfg), text_to_tokens, fps=int(model_cfg.get("fps", 25)),
+                   sample_rate=mel_cfg.sample_rate, hop=mel_cfg.hop_length, preload=bool(dc["preload"]),
+                   limit=dc["limit"])
+    if tts_fields.get("mel_mean") is None or tts_fields.get("mel_std") is None:
+        mels = [data.record(i)["mel"].double() for i in range(len(data))]
+        n = sum(m.numel() for m in mels)
+        mean = sum(float(m.sum()) for m in mels) / n
+        std = max(sum(float((m * m).sum()) for m in mels) / n - mean * mean, 0.0) ** 0.5
+        tts_fields.update(mel_mean=mean, mel_std=std)
+        log.info("mel statistics from %d clips: mean %.4f std %.4f", len(mels), mean, std)
+    model_cfg["tts"] = tts_fields
+    model = TTSF(TTSFConfig.from_dict(model_cfg)).to(device)
+    init_done = init_from(model, cfg["init"], device)
+    weights = LossWeights.from_dict(lc["weights"])
+    disc = Discriminator(model.cfg.face).to(device)
+    mods, loss_info = build_aux_losses(lc, device)
+    betas = tuple(tc["betas"])
+    opt_g = torch.optim.Adam(model.parameters(), lr=float(tc["lr"]), betas=betas)
+    opt_d = torch.optim.Adam(disc.parameters(), lr=float(tc["lr"]), betas=betas)
+    out_dir = Path(tc["out_dir"])
+    last = out_dir / "last.pt"
+    step = 0
+    if resume and last.exists():
+        blob = torch.load(last, map_location=device, weights_only=True)
+        if blob["config"] != model.cfg.to_dict():
+            raise ValueError(f"{last}: model config differs from this run's; use another out_dir or --no-resume")
+        model.load_state_dict(blob["model"])
+        disc.load_state_dict(blob["disc"])
+        opt_g.load_state_dict(blob["opt_g"])
+        opt_d.load_state_dict(blob["opt_d"])
+        step = int(blob["step"])
+        rng = np.random.default_rng([int(tc["seed"]), rank, step])
+        log.info("resumed %s at step %d", last, step)
+    if world > 1:  # identical initial weights on every rank
+        for module in (model, disc):
+            for tensor in list(module.parameters()) + list(module.buffers()):
+                torch.distributed.broadcast(tensor.data, 0)
+    info = run_info(cfg, {"stage": "joint", "losses": loss_info, "init": init_done, "world_size": world,
+                          "data": {"root": str(root), "manifest": dc["train"],
+                                   "sha256": manifest_sha256(root, dc["train"]), "clips": len(data),
+                                   "failed": data.failed}})
+    if rank == 0:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_json(out_dir / "run.json", info)
+    csv_log = CsvLog(out_dir / "losses.csv") if rank == 0 else None
+    meta = {"seed": tc["seed"], "data_sha256": info["data"]["sha256"], "losses": loss_info, "init": init_done,
+            "torch": str(torch.__version__), "git": info["git"]}
+    history: list[dict] = []
+    t0 = time.time()
+    amp = bool(tc["amp"])
+    window = int(tc["window"])
+    cfm_gen = torch.Generator(device=device).manual_seed(int(tc["seed"]) * 7919 + rank + step)
+
+    def save_last():
+        if rank == 0:
+            blob = {"config": model.cfg.to_dict(), "model": model.state_dict(), "disc": disc.state_dict(),
+                    "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "step": step}
+            tmp = last.with_name(last.name + ".tmp")
+            torch.save(blob, tmp)
+            tmp.replace(last)
+
+    while step < int(tc["steps"]):
+        model.train()
+        idx = rng.integers(0, len(data), size=int(tc["batch_size"]))
+        batch = collate([data.sample(int(i), window, rng) for i in idx])
+        dev_batch = {k: (v.to(device) if torch.is_tensor(v) else v) for k, v in batch.items()}
+        with autocast(device, amp):
+            out = model.joint_losses(dev_batch["source"], dev_batch["frames"], dev_batch["offsets"],
+                                     dev_batch["tokens"], dev_batch["token_lengths"], dev_batch["mel"],
+                                     dev_batch["mel_lengths"], cfm_gen)
+            res = joint_step_losses(out, dev_batch, mods, weights, disc, device)
+            total = weighted_total(res["losses"], weights)
+        opt_g.zero_grad(set_to_none=True)
+        total.backward()
+        allreduce_grads(model, world)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), float(tc["grad_clip"]))
+        opt_g.step()
+        d_out = discriminator_step(disc, opt_d, res["real_flat"], res["fake_flat"], step, lc, device, amp, world) \
+            if weights.gan else {}
+        step += 1
+        row = {"step": step, "loss": float(total.detach()), "l1": res["l1"], "perceptual": res["perceptual"],
+               **{k: float(v.detach()) for k, v in res["losses"].items()},
+               **{k: float(out[k]) for k in ("tts_prior", "tts_duration", "tts_cfm")}, **d_out,
+               "seconds": round(time.time() - t0, 2)}
+        history.append(row)
+        if csv_log and (step % int(tc["log_every"]) == 0 or step == 1):
+            csv_log.write(row)
+            log.info("joint step %d: %s", step, {k: round(v, 4) for k, v in row.items() if isinstance(v, float)})
+        if rank == 0 and tc["sample_every"] and step % int(tc["sample_every"]) == 0:
+            save_grid(out_dir / "samples" / f"step_{step:07d}.png", batch["source"], out["fake"][:, 0],
+                      batch["frames"][:, 0])
+        if tc["ckpt_every"] and step % int(tc["ckpt_every"]) == 0:
+            save_last()
+        if tc["max_minutes"] is not None and time.time() - t0 > 60 * float(tc["max_minutes"]):
+            log.info("stopping at step %d: max_minutes reached", step)
+            break
+    save_last()
+    if rank == 0:
+        model.save(out_dir / "ttsf.pt", {**meta, "steps": step})
+    return {"steps": step, "history": history, "out_dir": str(out_dir), "losses": loss_info}
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m ttsf.train joint", description=__doc__.split("\n\n")[0])
+    p.add_argument("--config", required=True, type=Path)
+    p.add_argument("--set", nargs="*", default=[], metavar="SECTION.KEY=VALUE", help="config overrides")
+    p.add_argument("--no-resume", action="store_true", help="ignore out_dir/last.pt")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    cfg = read_config(args.config, parse_overrides(args.set))
+    if cfg["stage"] not in (None, "joint"):
+        p.error(f"{args.config} is a {cfg['stage']!r} config, not a joint one")
+    res = train(cfg, resume=not args.no_resume)
+    if res["history"]:
+        a, b = res["history"][0], res["history"][-1]
+        print(f"joint stage: {res['steps']} steps, loss {a['loss']:.4f} -> {b['loss']:.4f}, "
+              f"L1 {a['l1']:.4f} -> {b['l1']:.4f}; checkpoint {Path(res['out_dir']) / 'ttsf.pt'}")
+    return 0
