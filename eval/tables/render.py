@@ -6,7 +6,7 @@ Conventions in every format:
 - ``n = 497/500, 3 failed: see items.jsonl`` footnotes a cell based on fewer items;
 - ``†`` marks a cell not comparable with the paper (another backend, or another dataset);
 - ``*`` marks a published value from an unverified source; unknown published values are blank;
-- Δ = ours − paper, shown only where the paper has a value.
+- Δ = ours − paper, shown only where the paper has a value and the cell is comparable.
 """
 
 from __future__ import annotations
@@ -43,7 +43,9 @@ class Cell:
 
     @property
     def delta(self) -> Optional[float]:
-        if self.value is None or self.paper is None:
+        """ours - paper; None where either is missing or the cell is not comparable
+        (another backend or split: a difference would mean nothing)."""
+        if self.value is None or self.paper is None or not self.comparable:
             return None
         return self.value - self.paper.value
 

@@ -69,6 +69,8 @@ def test_not_comparable_marks_backend_and_split():
     assert _row(md, "GT")[2] == "5.000"  # paper backend on LRS2: comparable, no mark
     synth = render(_results(split="synth_test", synthetic=True), "md")
     assert _row(synth, "GT")[2] == "5.000†" and "split synth_test is synthetic, the paper's is LRS2" in synth
+    # no delta against the paper for a cell that is not comparable; the published value stays shown
+    assert _row(synth, "GT")[3:5] == ["5.360*", ""]
 
 
 def test_csv_and_tex():
