@@ -1,0 +1,133 @@
+"""LSE-C / LSE-D: lip-sync confidence and distance from a SyncNet (joonson/syncnet_python).
+
+Per item: the generated video is decoded at 25 fps, faces are detected per frame and
+cut to syncnet_python's 224x224 crops (median-smoothed track, crop scale 0.4, grey
+padding), the speech (``gen_audio`` if given, else the video's own audio track) is
+taken at 16 kHz, and :mod:`eval.metrics.functional.lse` computes the distances over
+offsets -15..+15. Corpus values are means over items.
+
+Backends:
+
+- ``syncnet_v2`` (paper): ``syncnet_v2.model`` + S3FD ``sfd_face.pth``. Like the
+  reference pipeline it refuses face tracks shorter than ``min_track`` = 100 frames
+  (option ``min_track`` changes it; the value is recorded).
+- ``syncnet_offline`` (NOT comparable to published LSE): the same architecture at
+  reduced width trained by this project on the synthetic corpus
+  (``checkpoints/syncnet_offline_synth.pt``, see ``checkpoints/SYNCNET.md``), YuNet
+  faces, ``min_track`` = 6 frames (one window).
+
+Training the offline model: ``python -m eval.metrics.lse train --corpus DIR --out CKPT``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+import numpy as np
+
+from eval.metrics import visual
+from eval.metrics.base import BackendSpec, ItemError, Metric, MetricSpec
+
+#: Fraction of frames that may lack a face before an item is refused.
+MAX_MISSING_FACE_FRACTION = 0.5
+
+
+class LSE(Metric):
+    """Lip-sync error: ``lse_c`` (confidence, higher is better) and ``lse_d`` (distance, lower)."""
+
+    spec = MetricSpec(
+        name="lse",
+        version="1.0",
+        level="item",
+        needs=("gen_video",),
+        higher_is_better=True,
+        backends=(
+            BackendSpec("syncnet_v2", paper=True, weights=("syncnet_v2", "sfd_face"),
+                        description="joonson/syncnet_python SyncNet v2 + S3FD crops, offsets +-15"),
+            BackendSpec("syncnet_offline", paper=False, weights=("syncnet_offline", "yunet"),
+                        description="project SyncNet (reduced width) trained on the synthetic corpus, YuNet crops"),
+        ),
+        outputs=("lse_c", "lse_d"),
+        description="SyncNet audio-visual distance (LSE-D) and confidence (LSE-C) at the best offset",
+    )
+
+    def __init__(self, backend: Optional[str] = None, device: str = "cpu", *, vshift: int = 15,
+                 min_track: Optional[int] = None, weights: Optional[str] = None, batch_size: int = 20,
+                 **options: Any):
+        super().__init__(backend, device, **options)
+        self.paper = self.backend.name == "syncnet_v2"
+        self.vshift = vshift
+        self.min_track = (100 if self.paper else 6) if min_track is None else min_track
+        self.detector = "s3fd" if self.paper else "yunet"
+        self.weights_path = weights
+        self.batch_size = batch_size
+        self._net = None
+        self.weights_sha256: Optional[str] = None
+
+    def network(self):
+        if self._net is None:
+            from eval.metrics.nets.syncnet import load_syncnet
+            from eval.metrics.nets.weights import file_sha256, locate
+
+            path = Path(self.weights_path) if self.weights_path else locate(self.backend.weights[0])
+            self.weights_sha256 = file_sha256(path)
+            self._net = load_syncnet(path).to(self.device)
+        return self._net
+
+    def reset(self) -> None:
+        self._items: list[dict] = []
+
+    def speech(self, item: Any) -> np.ndarray:
+        """16 kHz speech of the item: ``gen_audio`` if set, else the video's audio track
+        (shared with the audio metrics through :mod:`eval.metrics.audio`)."""
+        from eval.metrics.audio import audio
+
+        return audio(item, "gen_audio", visual.SAMPLE_RATE)
+
+    def update(self, item: Any) -> Optional[Mapping[str, float]]:
+        from eval.metrics.functional.lse import (audio_embeddings, lse_from_distances, n_windows,
+                                                 offset_distances, to_int16_scale, video_embeddings)
+
+        net = self.network()
+        n_frames = len(visual.frames(item, "gen_video"))
+        audio = self.speech(item)
+        windows = n_windows(n_frames, len(audio))
+        if windows < 1:
+            raise ItemError(
+                f"clip shorter than a SyncNet window: {n_frames} frames / {len(audio) / visual.SAMPLE_RATE:.2f} s "
+                f"of audio give {windows} windows (5 frames + 20 MFCC frames needed)", code="too_short")
+        if n_frames < self.min_track:
+            raise ItemError(
+                f"face track of {n_frames} frames < min_track {self.min_track} (syncnet_python drops such tracks; "
+                f"set min_track to score it)", code="too_short")
+        track = visual.faces(item, "gen_video", self.detector)
+        if track.n_missing > MAX_MISSING_FACE_FRACTION * n_frames:
+            raise ItemError(f"no face in {track.n_missing}/{n_frames} frames", code="no_face")
+        crops = visual.syncnet_crops(item, "gen_video", self.detector)
+        key = f"syncnet_video_emb:{visual.source_key(item, 'gen_video')}:{self.detector}:{self.weights_sha256}"
+        all_video = item.cached(key, lambda: video_embeddings(net, crops, len(crops) - 4, self.batch_size, self.device))
+        video_emb = all_video[:windows]
+        audio_emb = audio_embeddings(net, to_int16_scale(audio), windows, self.batch_size, self.device)
+        result = lse_from_distances(offset_distances(video_emb, audio_emb, self.vshift), self.vshift)
+        values = {"lse_c": result["lse_c"], "lse_d": result["lse_d"], "offset": float(result["offset"]),
+                  "windows": float(windows), "no_face_frames": float(track.n_missing)}
+        self._items.append(values)
+        return values
+
+    def compute(self) -> Mapping[str, float]:
+        if not self._items:
+            raise ItemError("no item was scored", code="empty")
+        return {
+            "lse_c": float(np.mean([v["lse_c"] for v in self._items])),
+            "lse_d": float(np.mean([v["lse_d"] for v in self._items])),
+            "n_items": float(len(self._items)),
+        }
+
+    def state(self) -> dict:
+        return {"backend": self.backend.name, "items": [dict(v) for v in self._items]}
+
+    def merge(self, other_state: dict) -> None:
+        if other_state["backend"] != self.backend.name:
+            raise ValueError(f"cannot merge {other_state['backend']} state into {self.backend.name}")
+        self._items.extend(dict(v) for v in other_state["items"])

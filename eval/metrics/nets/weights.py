@@ -1,0 +1,39 @@
+"""Locate a weights file through :mod:`eval.weights` and hash it once per process."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from pathlib import Path
+
+
+def locate(name: str) -> Path:
+    """Path of the registered weights file ``name``; raises
+    :class:`~eval.metrics.base.MissingWeights` (file, sha256, source, destination)."""
+    from eval import weights
+
+    return Path(weights.locate(name))
+
+
+@functools.lru_cache(maxsize=None)
+def file_sha256(path: Path) -> str:
+    """sha256 hex digest of a file (cached per path)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_state_dict(path: Path) -> dict:
+    """A checkpoint's state dict, loaded with ``weights_only=True``.
+
+    Accepts a bare state dict or ``{"state_dict": ...}`` / ``{"model": ...}`` wrappers.
+    """
+    import torch
+
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    for key in ("state_dict", "model"):
+        if isinstance(state, dict) and key in state and isinstance(state[key], dict):
+            state = state[key]
+    return state
