@@ -46,7 +46,9 @@ class LSE(Metric):
             BackendSpec("syncnet_v2", paper=True, weights=("syncnet_v2", "sfd_face"),
                         description="joonson/syncnet_python SyncNet v2 + S3FD crops, offsets +-15"),
             BackendSpec("syncnet_offline", paper=False, weights=("syncnet_offline", "yunet"),
-                        description="project SyncNet (reduced width) trained on the synthetic corpus, YuNet crops"),
+                        description=("project SyncNet (reduced width) trained on the synthetic corpus, YuNet crops; "
+                                     "UNVALIDATED: the committed checkpoint fails its validity test "
+                                     "(see checkpoints/SYNCNET.md), so its LSE values cannot rank systems")),
         ),
         outputs=("lse_c", "lse_d"),
         description="SyncNet audio-visual distance (LSE-D) and confidence (LSE-C) at the best offset",
