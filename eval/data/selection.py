@@ -36,8 +36,8 @@ def seeded_choice(keys: Sequence[str], seed: str) -> str:
 
 
 def spread_subset(items: Sequence, k: int, seed: str, group=lambda it: it.speaker) -> list:
-    """``k`` items spread over groups (speakers): round-robin over the sorted groups,
-    each group's items in seeded order; returned sorted by id.
+    """``k`` items spread over groups (speakers): round-robin over the groups in seeded
+    order, each group's items in seeded order; returned sorted by id.
 
     A plain "first k by id" would take every item from one speaker; this keeps a small
     demo or CI subset representative while staying deterministic.
@@ -50,7 +50,7 @@ def spread_subset(items: Sequence, k: int, seed: str, group=lambda it: it.speake
         g = group(it)
         groups.setdefault(it.id if g is None else str(g), []).append(it)
     queues = []
-    for name in sorted(groups):
+    for name in seeded_order(list(groups), f"{seed}:groups"):
         by_id = {it.id: it for it in groups[name]}
         queues.append([by_id[i] for i in seeded_order(list(by_id), f"{seed}:{name}")])
     chosen: list = []

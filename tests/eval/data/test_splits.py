@@ -167,5 +167,8 @@ def test_spread_subset_covers_speakers_and_is_deterministic():
     assert {it.speaker for it in sub} == {"id0", "id1", "id2"}  # first K ids would all be id0
     assert [it.id for it in spread_subset(list(reversed(items)), 4, "seed")] == [it.id for it in sub]
     assert len(spread_subset(items, 15, "seed")) == 15
+    # fewer items than speakers: which speakers is seeded, not alphabetical
+    firsts = {tuple(sorted({it.speaker for it in spread_subset(items, 1, f"s{i}")})) for i in range(12)}
+    assert len(firsts) > 1
     with pytest.raises(ValueError):
         spread_subset(items, 16, "seed")

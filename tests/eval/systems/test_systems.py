@@ -74,9 +74,12 @@ def test_dir_system_finds_outputs_by_id(tiny, tmp_path):
     assert not create(f"dir:{tmp_path / 'absent'}").readiness()[0]
 
 
-def test_registry_names_and_typos():
-    assert {"gt", "still", "still-tts", "sadtalker", "sadtalker-tts", "facetts"} <= set(REGISTRY.names())
+def test_registry_names_and_typos(monkeypatch, tmp_path):
+    assert {"gt", "still", "still-tts", "sadtalker", "sadtalker-tts", "facetts", "ttsf", "ttsf-tts"} <= set(REGISTRY.names())
     with pytest.raises(UnknownName, match="Did you mean: still"):
         create("stil")
+    # still-tts is ready exactly when its speech system (ttsf-tts) is
+    assert create("still-tts").readiness()[0] == create("ttsf-tts").readiness()[0]
+    monkeypatch.setenv("TTSF_CHECKPOINT", str(tmp_path / "missing.pt"))
     ok, reason = create("still-tts").readiness()
     assert not ok and "tts" in reason
