@@ -34,6 +34,7 @@ from eval.data.manifest import Item
 from eval.systems.base import Context, GenerationError, Output, System
 from eval.systems.inputs import reference_audio_path, source_image
 from ttsf import media
+from ttsf.hashing import sha256_file as file_sha256  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
 
@@ -56,16 +57,6 @@ class Checkpoint:
 def baselines_root() -> Path:
     env = os.environ.get(ENV_ROOT)
     return Path(env).expanduser() if env else Path.home() / ".cache" / "ttsf-bench" / "baselines"
-
-
-def file_sha256(path: Path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class ExternalBaseline(System):

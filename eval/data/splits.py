@@ -8,7 +8,6 @@ synthetic corpus's splits live inside the corpus (built on demand).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Optional
 from eval.data import roots
 from eval.data.manifest import Item, Manifest, ManifestError, Source, load_manifest, write_manifest
 from eval.data.selection import seeded_choice, seeded_order, seeded_subset
+from ttsf.hashing import sha256_file  # noqa: F401  (re-exported: splits.sha256_file)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -66,14 +66,6 @@ def split_def(name: str) -> SplitDef:
 
 
 # ----------------------------------------------------------------------------- checksums
-
-
-def sha256_file(path: os.PathLike | str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def read_checksums(directory: Optional[Path] = None) -> dict[str, str]:

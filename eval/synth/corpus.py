@@ -31,6 +31,7 @@ import numpy as np
 
 from eval.data.manifest import Item, Source, write_manifest
 from eval.synth.config import GENERATOR_VERSION, SPEECH_PAD, SynthConfig, SynthError, lrs_text, sentences
+from ttsf.hashing import sha256_file  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +44,6 @@ POSE_CONVENTION = (
     "pitch>0 turns it up, roll>0 rotates the face clockwise in the image"
 )
 MANIFESTS = ("synth_train.jsonl", "synth_test.jsonl")
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 # ----------------------------------------------------------------------------- plan

@@ -13,7 +13,6 @@ A hash is computed once per file and remembered in ``<root>/.verified.json`` key
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import logging
@@ -26,6 +25,7 @@ from typing import Optional
 
 from eval.metrics.base import MissingWeights
 from eval.weights.entries import FileSpec, WeightsEntry, entries
+from ttsf.hashing import sha256_file  # noqa: F401  (re-exported; always reads the file)
 
 log = logging.getLogger(__name__)
 
@@ -124,15 +124,6 @@ def _save_cache(cache: dict) -> None:
         os.replace(tmp, path)
     except OSError as exc:  # read-only weights root: keep the in-process cache only
         log.debug("cannot write weights hash cache %s: %s", path, exc)
-
-
-def sha256_file(path: Path) -> str:
-    """sha256 hex digest of a file (always reads it)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def file_sha256(path: Path, *, use_cache: bool = True) -> str:

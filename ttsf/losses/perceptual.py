@@ -9,7 +9,6 @@ recorded in the run config so every number says which features were used.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from pathlib import Path
@@ -20,6 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from eval.metrics.base import MissingWeights
+from ttsf.hashing import sha256_file as _sha256
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +41,6 @@ def _torch_hub_dir() -> Path:
 def vgg19_path() -> Optional[Path]:
     p = _torch_hub_dir() / VGG19_FILE
     return p if p.is_file() else None
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 class PerceptualFeatures(nn.Module):

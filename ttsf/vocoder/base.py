@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import os
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Optional, Union
 import torch
 
 from ttsf.media import MelConfig
+from ttsf.hashing import sha256_file  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
 
@@ -23,14 +23,6 @@ HOP = 160
 
 class VocoderError(RuntimeError):
     """A vocoder that cannot be loaded or used (missing file, wrong mel recipe…)."""
-
-
-def sha256_file(path: PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class Vocoder:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 from pathlib import Path
+
+from ttsf.hashing import sha256_file
 
 
 def locate(name: str) -> Path:
@@ -17,12 +18,8 @@ def locate(name: str) -> Path:
 
 @functools.lru_cache(maxsize=None)
 def file_sha256(path: Path) -> str:
-    """sha256 hex digest of a file (cached per path)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """sha256 hex digest of a file (cached per path for the process)."""
+    return sha256_file(path)
 
 
 def load_state_dict(path: Path) -> dict:
