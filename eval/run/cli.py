@@ -97,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
 def _setup_logging(quiet: bool, rank: int) -> None:
     level = logging.WARNING if quiet or rank else logging.INFO
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    # OpenCV 5's DNN engine prints "[ WARN ] setPreferableTarget ... not supported" for every
+    # YuNet/SFace network it builds: harmless, but it buries the progress output. Errors stay on.
+    import cv2.utils.logging as cv_logging
+
+    cv_logging.setLogLevel(cv_logging.LOG_LEVEL_ERROR)
 
 
 def _config(args):
