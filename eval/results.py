@@ -116,6 +116,33 @@ def bootstrap_ci(values: Sequence[float], seed: int = 0, resamples: int = BOOTST
     return float(lo), float(hi)
 
 
+def ratio_bootstrap_ci(numerators: Sequence[float], denominators: Sequence[float], seed: int = 0,
+                       resamples: int = BOOTSTRAP_RESAMPLES, level: float = 0.95,
+                       scale: float = 1.0) -> Optional[tuple[float, float]]:
+    """Percentile bootstrap CI of a corpus-level ratio ``scale * sum(num) / sum(den)``.
+
+    Items are resampled with replacement (the unit of sampling is the item, as for the
+    item-level CIs); resamples whose denominator sums to 0 are dropped. ``None`` for
+    fewer than 2 items. Deterministic for a given ``seed``.
+    """
+    num = np.asarray(numerators, dtype=np.float64)
+    den = np.asarray(denominators, dtype=np.float64)
+    if num.shape != den.shape:
+        raise ValueError("numerators and denominators differ in length")
+    if num.size < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, num.size, size=(resamples, num.size))
+    tot_den = den[idx].sum(axis=1)
+    keep = tot_den > 0
+    if not keep.any():
+        return None
+    ratios = scale * num[idx].sum(axis=1)[keep] / tot_den[keep]
+    alpha = (1.0 - level) / 2.0
+    lo, hi = np.quantile(ratios, [alpha, 1.0 - alpha])
+    return float(lo), float(hi)
+
+
 def summarise(values: Sequence[float], seed: int = 0) -> Summary:
     x = np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=np.float64)
     if x.size == 0:

@@ -76,6 +76,10 @@ class Metric:
     """Base class. Subclasses set ``spec`` and implement the four methods."""
 
     spec: MetricSpec
+    #: corpus-level metrics whose value is ``scale * sum(num) / sum(den)`` of per-item
+    #: values declare ``{output: (num key, den key, scale)}``; the harness then reports a
+    #: bootstrap CI over items for them (e.g. corpus WER from per-item edit counts).
+    ratio_outputs: Mapping[str, tuple[str, str, float]] = {}
 
     def __init__(self, backend: Optional[str] = None, device: str = "cpu", **options: Any):
         self.backend = self.spec.backend(backend)

@@ -43,6 +43,8 @@ class WER(Metric):
     threads for faster-whisper, 0 = library default).
     """
 
+    #: corpus WER (percent) = 100 * total edits / total reference words
+    ratio_outputs = {"wer": ("errors", "ref_words", 100.0)}
     spec = MetricSpec(
         name="wer",
         version="1.0",

@@ -387,9 +387,18 @@ def _finish(cfg, spec, run_id, run_dir, split_name, manifest, items, systems, sk
                 item_level = metric.spec.level == "item" and bool(per_item)
                 summary = res.summarise(per_item, cfg.seed) if item_level else None
                 n = len(per_item) if item_level else n_ok
+                ci_method = "percentile bootstrap of the item mean (1000 resamples)" if summary and summary.ci95 else None
+                ratio = getattr(plan.cls, "ratio_outputs", {}).get(out)
+                if not item_level and ratio is not None:
+                    num_key, den_key, scale = ratio
+                    pairs = [(v[num_key], v[den_key]) for v in values.values()
+                             if v.get(num_key) is not None and v.get(den_key) is not None]
+                    ci = res.ratio_bootstrap_ci([a for a, _ in pairs], [b for _, b in pairs], cfg.seed, scale=scale)
+                    if ci is not None:
+                        summary = res.Summary(len(pairs), float(value), None, ci)
+                        ci_method = f"percentile bootstrap over items of the corpus ratio {num_key}/{den_key} (1000 resamples)"
                 scores[system.name][out] = res.score_cell(
-                    float(value), None, plan.key, n, n_total, n_total - n,
-                    summary, "percentile bootstrap of the item mean (1000 resamples)" if summary and summary.ci95 else None)
+                    float(value), None, plan.key, n, n_total, n_total - n, summary, ci_method)
     figure = None
     if spec.kind == "figure":
         from eval.tables.figure5 import write_figure

@@ -41,3 +41,23 @@ def test_provenance_names_versions_and_commit():
     assert p["packages"]["numpy"] == np.__version__ and p["device"] == "cpu"
     assert set(p) >= {"git_commit", "git_dirty", "python", "platform"}
     assert res.package_versions(["surely-not-installed-pkg"]) == {"surely-not-installed-pkg": None}
+
+
+def test_ratio_bootstrap_ci_brackets_the_corpus_ratio_and_is_deterministic():
+    import numpy as np
+
+    from eval.results import ratio_bootstrap_ci
+
+    rng = np.random.default_rng(3)
+    den = rng.integers(5, 30, size=40).astype(float)
+    num = np.round(den * rng.uniform(0.0, 0.4, size=40))
+    value = 100 * num.sum() / den.sum()
+    lo, hi = ratio_bootstrap_ci(num, den, seed=1, scale=100.0)
+    assert lo < value < hi and hi - lo < 20
+    assert ratio_bootstrap_ci(num, den, seed=1, scale=100.0) == (lo, hi)
+    # the CI of the ratio of sums differs from the CI of the mean of per-item ratios
+    from eval.results import bootstrap_ci
+
+    assert bootstrap_ci(100 * num / den, seed=1) != (lo, hi)
+    assert ratio_bootstrap_ci([1.0], [2.0]) is None
+    assert ratio_bootstrap_ci([0.0, 0.0], [0.0, 0.0]) is None

@@ -95,3 +95,39 @@ class FrameGap(Metric):
     def merge(self, other_state: dict) -> None:
         self.sums += other_state["sums"]
         self.counts += other_state["counts"]
+
+
+class BrightRatio(Metric):
+    """Corpus-level ratio: percent of generated frames brighter than the clip's reference mean.
+
+    Per item it returns the counts (``bright``, ``frames``); the corpus value is the ratio of
+    the sums, declared through ``ratio_outputs`` so the harness can bootstrap it over items.
+    """
+
+    spec = MetricSpec(name="fake_ratio", version="1", level="corpus", needs=("gen_video", "ref_video"),
+                      higher_is_better=True, backends=(BackendSpec("numpy", paper=False),), outputs=("fake_ratio",))
+    ratio_outputs = {"fake_ratio": ("bright", "frames", 100.0)}
+
+    def reset(self) -> None:
+        self.bright = 0.0
+        self.frames = 0.0
+
+    def update(self, item: Any) -> Optional[Mapping[str, float]]:
+        gen = frame_means(item.require("gen_video"))
+        ref = frame_means(item.require("ref_video"))
+        bright = float((gen > ref.mean()).sum())
+        self.bright += bright
+        self.frames += gen.size
+        return {"bright": bright, "frames": float(gen.size)}
+
+    def compute(self) -> Mapping[str, float]:
+        if self.frames == 0:
+            raise ItemError("no frames", code="empty")
+        return {"fake_ratio": 100.0 * self.bright / self.frames}
+
+    def state(self) -> dict:
+        return {"bright": self.bright, "frames": self.frames}
+
+    def merge(self, other_state: dict) -> None:
+        self.bright += other_state["bright"]
+        self.frames += other_state["frames"]

@@ -157,3 +157,16 @@ def test_unknown_names_say_did_you_mean(corpus4, fake_path, tmp_path, capsys):
 def test_not_ready_system_is_an_error_when_asked_for(corpus4, tmp_path):
     with pytest.raises(RunError, match="not ready"):
         run(_cfg(corpus4, tmp_path, systems=["sadtalker"], metrics=[RMS]))
+
+
+def test_corpus_ratio_metric_gets_an_item_bootstrap_ci(corpus4, fake_path, tmp_path):
+    from fake_metrics import frame_means
+
+    result = run(_cfg(corpus4, tmp_path, systems=["gt"], metrics=["fake_metrics:BrightRatio"]))
+    cell = result.results["scores"]["gt"]["fake_ratio"]
+    items = _items(corpus4)
+    counts = [(float((m > m.mean()).sum()), float(m.size))
+              for m in (frame_means(corpus4 / it["ref_video"]) for it in items)]
+    assert cell["value"] == pytest.approx(100 * sum(b for b, _ in counts) / sum(f for _, f in counts), rel=1e-12)
+    assert cell["ci95"] is not None and cell["ci95"][0] <= cell["value"] <= cell["ci95"][1]
+    assert "corpus ratio bright/frames" in cell["ci_method"]
