@@ -144,6 +144,20 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def start_run(tc: Mapping[str, Any]):
+    """Common start of a face/joint training run from its ``train`` section:
+    process group, torch threads, device and per-rank seeding.
+
+    Returns ``(rank, world, device, rng)``.
+    """
+    rank, world = distributed()
+    if tc["threads"]:
+        torch.set_num_threads(int(tc["threads"]))
+    device = pick_device(tc["device"])
+    rng = seed_everything(int(tc["seed"]) + rank)
+    return rank, world, device, rng
+
+
 def seed_everything(seed: int) -> np.random.Generator:
     random.seed(seed)
     torch.manual_seed(seed)

@@ -23,10 +23,9 @@ from typing import Optional
 import numpy as np
 import torch
 
-from ttsf.train.av_common import (CsvLog, allreduce_grads, build_aux_losses, distributed, manifest_sha256,
+from ttsf.train.av_common import (CsvLog, allreduce_grads, build_aux_losses, manifest_sha256,
                                   parse_overrides,
-                                  pick_device, read_config, resolve_root, run_info, save_grid, seed_everything,
-                                  write_json)
+                                  read_config, resolve_root, run_info, save_grid, start_run, write_json)
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +75,7 @@ def train(cfg: dict, resume: bool = True) -> dict:
     from ttsf.train.av_data import AVClips, collate
 
     tc, lc, dc = cfg["train"], cfg["losses"], cfg["data"]
-    rank, world = distributed()
-    if tc["threads"]:
-        torch.set_num_threads(int(tc["threads"]))
-    device = pick_device(tc["device"])
-    rng = seed_everything(int(tc["seed"]) + rank)
+    rank, world, device, rng = start_run(tc)
     fcfg = FaceConfig.from_dict(cfg["model"].get("face", cfg["model"]))
     weights = LossWeights.from_dict(lc["weights"])
     root = resolve_root(str(dc["root"]))

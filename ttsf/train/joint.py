@@ -25,10 +25,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from ttsf.train.av_common import (CsvLog, allreduce_grads, build_aux_losses, distributed, manifest_sha256,
+from ttsf.train.av_common import (CsvLog, allreduce_grads, build_aux_losses, manifest_sha256,
                                   parse_overrides,
-                                  pick_device, read_config, resolve_root, run_info, save_grid, seed_everything,
-                                  write_json)
+                                  read_config, resolve_root, run_info, save_grid, start_run, write_json)
 from ttsf.train.face import autocast, discriminator_step, load_face
 
 log = logging.getLogger(__name__)
@@ -105,11 +104,7 @@ def train(cfg: dict, resume: bool = True) -> dict:
     from ttsf.tts.text import text_to_tokens
 
     tc, lc, dc = cfg["train"], cfg["losses"], cfg["data"]
-    rank, world = distributed()
-    if tc["threads"]:
-        torch.set_num_threads(int(tc["threads"]))
-    device = pick_device(tc["device"])
-    rng = seed_everything(int(tc["seed"]) + rank)
+    rank, world, device, rng = start_run(tc)
     model_cfg = dict(cfg["model"])
     tts_fields = tts_fields_for(model_cfg, cfg["init"])
     probe = TTSConfig.from_dict({**{k: v for k, v in tts_fields.items() if k not in ("mel_mean", "mel_std")},
