@@ -6,9 +6,19 @@
 the symmetric PSD matrix ``S1^(1/2) S2 S1^(1/2)`` (same eigenvalues as ``S1 S2``);
 this is exact for singular covariances (fewer samples than dimensions), where
 ``scipy.linalg.sqrtm(S1 @ S2)`` (pytorch-fid) can go complex or lose accuracy.
+:func:`trace_sqrt_product_fast` gives the same value from one Cholesky factor and one
+symmetric eigensolve (used where many distances are needed).
+
+Clip bootstrap: :class:`ClipStats` keeps per-clip feature means and frame counts beside
+``sum x x^T``; :func:`resampled_gaussian` is the Gaussian of a resample of whole clips
+(exact mean and between-clip covariance, pooled within-clip scatter scaled by the
+resample's frame count) and :class:`ClipBootstrap` the Fréchet distance of paired
+resamples of the generated and the real clips.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 
@@ -56,3 +66,170 @@ def gaussian_from_sums(total: np.ndarray, outer: np.ndarray, n: int) -> tuple[np
     mu = np.asarray(total, dtype=np.float64) / n
     sigma = (np.asarray(outer, dtype=np.float64) - n * np.outer(mu, mu)) / (n - 1)
     return mu, (sigma + sigma.T) / 2.0
+
+
+def trace_sqrt_product_fast(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
+    """``Tr((sigma1 @ sigma2)^(1/2))`` for symmetric PSD ``(d, d)`` matrices, one eigensolve.
+
+    With ``sigma2 = F F^T`` the non-zero eigenvalues of ``sigma1 @ sigma2`` are those of the
+    symmetric PSD ``F^T sigma1 F``. ``F`` is the Cholesky factor of ``sigma2``; where that
+    fails (singular ``sigma2``, e.g. fewer samples than dimensions) it is the symmetric
+    eigen-factor ``V sqrt(lambda)`` over the positive eigenvalues, which gives the same
+    eigenvalues as ``A sigma1 A`` with ``A = sigma2^(1/2)``. Same value as
+    :func:`trace_sqrt_product` (tested to 1e-6 relative), about half the cost when the
+    Cholesky factor exists.
+    """
+    sigma1 = np.asarray(sigma1, dtype=np.float64)
+    sigma2 = np.asarray(sigma2, dtype=np.float64)
+    try:
+        factor = np.linalg.cholesky(sigma2)
+    except np.linalg.LinAlgError:
+        values, vectors = np.linalg.eigh((sigma2 + sigma2.T) / 2.0)
+        keep = values > 0.0
+        factor = vectors[:, keep] * np.sqrt(values[keep])
+    inner = factor.T @ sigma1 @ factor
+    values = np.linalg.eigvalsh((inner + inner.T) / 2.0)
+    return float(np.sqrt(np.clip(values, 0.0, None)).sum())
+
+
+@dataclasses.dataclass(frozen=True)
+class ClipStats:
+    """Frame statistics of one side (generated or real), kept per clip.
+
+    Attributes:
+        means: per-clip feature means ``(k, d)`` (a row of zeros where ``counts`` is 0).
+        counts: frames per clip ``(k,)``.
+        outer: ``sum x x^T`` over every frame of every clip ``(d, d)``.
+    """
+
+    means: np.ndarray
+    counts: np.ndarray
+    outer: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return int(np.sum(self.counts))
+
+
+def within_clip_scatter(stats: ClipStats) -> np.ndarray:
+    """Pooled within-clip scatter ``W = sum x x^T - sum_i n_i m_i m_i^T`` ``(d, d)``."""
+    means = np.asarray(stats.means, dtype=np.float64)
+    counts = np.asarray(stats.counts, dtype=np.float64)
+    scatter = np.asarray(stats.outer, dtype=np.float64) - (means.T * counts) @ means
+    return (scatter + scatter.T) / 2.0
+
+
+def resampled_gaussian(weights: np.ndarray, means: np.ndarray, counts: np.ndarray, within: np.ndarray,
+                       n_total: float) -> tuple[np.ndarray, np.ndarray]:
+    """Mean ``(d,)`` and covariance ``(d, d)`` of a clip resample (clip ``i`` taken ``w_i`` times).
+
+    With ``N_b = sum w_i n_i``: the mean ``sum w_i n_i m_i / N_b`` is exact; the covariance
+    ``(W N_b / N + sum w_i n_i m_i m_i^T - N_b mu mu^T) / (N_b - 1)`` is exact in its
+    between-clip part and scales the pooled within-clip scatter ``within`` (``W``, from
+    ``n_total`` = ``N`` frames) by ``N_b / N``, i.e. treats the within-clip scatter as
+    homogeneous across clips. All weights 1 gives the full-sample Gaussian.
+
+    Args:
+        weights: multiplicity of each clip ``(k,)``.
+        means: clip means ``(k, d)``; counts: frames per clip ``(k,)``.
+        within: pooled within-clip scatter ``(d, d)`` (:func:`within_clip_scatter`).
+    """
+    mass = np.asarray(weights, dtype=np.float64) * np.asarray(counts, dtype=np.float64)
+    n_b = float(mass.sum())
+    if n_b < 2:
+        raise ValueError(f"a resample needs at least 2 frames, got {n_b:g}")
+    means = np.asarray(means, dtype=np.float64)
+    mu = mass @ means / n_b
+    centred = means - mu  # between-clip part about the resample mean (less cancellation)
+    sigma = (np.asarray(within, dtype=np.float64) * (n_b / n_total) + (centred.T * mass) @ centred) / (n_b - 1.0)
+    return mu, (sigma + sigma.T) / 2.0
+
+
+class ClipBootstrap:
+    """Fréchet distances of paired clip resamples of a generated and a real set.
+
+    Clip ``i`` of ``gen`` and clip ``i`` of ``ref`` belong to the same item; a resample
+    draws items with replacement and weights both sides' clips by the same multiplicity.
+    Every resampled covariance lies in the column space of the full-sample covariance of
+    its side (clip means and within-clip deviations are combinations of the centred
+    frames), so where the side with fewer frames has a rank-deficient covariance (fewer
+    frames than dimensions, or dead feature channels) the trace term is computed exactly
+    in that support (``r x r`` instead of ``d x d``).
+    """
+
+    def __init__(self, gen: ClipStats, ref: ClipStats):
+        if np.shape(gen.means) != np.shape(ref.means):
+            raise ValueError(f"clip means differ in shape: {np.shape(gen.means)} vs {np.shape(ref.means)}")
+        self.k = len(gen.counts)
+        self._prep = [self._prepare(stats) for stats in (gen, ref)]
+        # the trace term is symmetric in the two covariances: factor the side with fewer frames
+        self._factor = 1 if ref.n <= gen.n else 0
+        f = self._prep[self._factor]
+        _, full = resampled_gaussian(np.ones(self.k), f["centred"], f["counts"], f["within"], f["n"])
+        basis = _support(full)
+        self.rank = full.shape[0] if basis is None else basis.shape[1]
+        for prep in self._prep:
+            if basis is None:
+                prep["p_centred"], prep["p_within"] = prep["centred"], prep["within"]
+            else:
+                prep["p_centred"] = prep["centred"] @ basis
+                prep["p_within"] = basis.T @ prep["within"] @ basis
+
+    @staticmethod
+    def _prepare(stats: ClipStats) -> dict:
+        counts = np.asarray(stats.counts, dtype=np.float64)
+        if counts.sum() < 2:
+            raise ValueError(f"a side needs at least 2 frames, got {counts.sum():g}")
+        means = np.asarray(stats.means, dtype=np.float64)
+        centre = counts @ means / counts.sum()
+        centred = means - centre  # clip means about the full-sample mean (less cancellation)
+        within = within_clip_scatter(stats)
+        return {"counts": counts, "n": float(counts.sum()), "centre": centre, "centred": centred,
+                "within": within, "trace_within": float(np.trace(within)),
+                "sq_norms": np.einsum("ij,ij->i", centred, centred)}
+
+    def distance(self, weights: np.ndarray) -> float:
+        """FD of the resample with clip multiplicities ``weights`` ``(k,)``; NaN where a side has < 2 frames."""
+        weights = np.asarray(weights, dtype=np.float64)
+        moments = []
+        for prep in self._prep:
+            mass = weights * prep["counts"]
+            n_b = float(mass.sum())
+            if n_b < 2:
+                return float("nan")
+            shift = mass @ prep["centred"] / n_b  # resample mean - full-sample mean
+            trace = (prep["trace_within"] * n_b / prep["n"] + mass @ prep["sq_norms"] - n_b * shift @ shift) / (n_b - 1)
+            _, sigma = resampled_gaussian(weights, prep["p_centred"], prep["counts"], prep["p_within"], prep["n"])
+            moments.append((prep["centre"] + shift, trace, sigma))
+        diff = moments[0][0] - moments[1][0]
+        other = moments[1 - self._factor][2]
+        factor = moments[self._factor][2]
+        return float(diff @ diff + moments[0][1] + moments[1][1] - 2.0 * trace_sqrt_product_fast(other, factor))
+
+    def replicates(self, resamples: int, seed: int) -> np.ndarray:
+        """FD of ``resamples`` paired resamples ``(resamples,)`` (NaN: a side got < 2 frames).
+
+        Deterministic for a given ``seed`` (``numpy.random.default_rng``): item ``j`` of
+        resample ``b`` is ``integers(0, k)``, drawn resample by resample.
+        """
+        rng = np.random.default_rng(seed)
+        out = np.empty(resamples, dtype=np.float64)
+        for b in range(resamples):
+            weights = np.bincount(rng.integers(0, self.k, size=self.k), minlength=self.k)
+            out[b] = self.distance(weights)
+        return out
+
+
+def _support(sigma: np.ndarray) -> "np.ndarray | None":
+    """Orthonormal basis ``(d, r)`` of the numerical column space of PSD ``sigma``; None if full rank."""
+    try:
+        np.linalg.cholesky(sigma)
+        return None  # positive definite
+    except np.linalg.LinAlgError:
+        pass
+    values, vectors = np.linalg.eigh(sigma)
+    top = max(float(values[-1]), 0.0)
+    keep = values > top * sigma.shape[0] * np.finfo(np.float64).eps
+    if keep.all() or top == 0.0:
+        return None
+    return vectors[:, keep]
