@@ -112,3 +112,88 @@ def test_missing_inception_weights_name_the_file(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     with pytest.raises(MissingWeights, match=PT_INCEPTION):
         FID("pytorch-fid").network()
+
+
+# ---------------------------------------------------------------- bootstrap confidence interval
+def _clip_fid(k, frames=4, shift=5.0, seed=0, ids=None, **options):
+    """fd_mobilenetv2 state (1280-d, no network) from ``k`` random clips per side, paired by id.
+
+    Clip means vary (spread 0.5) so clips are the unit of sampling; the reference is shifted
+    by ``shift`` in every dimension."""
+    rng = np.random.default_rng(seed)
+    metric = FID("fd_mobilenetv2", **options)
+    for i in range(k):
+        clip = f"spk{i % 3}/{i:04d}"
+        if ids is None or clip in ids:
+            metric.add_features("gen", rng.standard_normal((frames, 1280)) + 0.5 * rng.standard_normal(1280), clip=clip)
+            metric.add_features("ref", rng.standard_normal((frames, 1280)) + shift + 0.5 * rng.standard_normal(1280),
+                                clip=clip)
+        else:
+            rng.standard_normal((2 * frames + 2, 1280))  # keep the stream aligned with the unsharded state
+    return metric
+
+
+def test_ci_contains_the_point_estimate(monkeypatch):
+    """A large real difference (mean term ~32000) against FD's bootstrap bias (~100 here):
+    the interval brackets the estimate. Near FD's noise floor it need not (see docs/metrics.md)."""
+    metric = _clip_fid(24, bootstrap=100)
+    value = metric.compute()["fd_mobilenetv2"]
+    out = metric.corpus_ci(seed=0)["fd_mobilenetv2"]
+    lo, hi = out["ci95"]
+    assert lo <= value <= hi and 0 < hi - lo < 0.05 * value
+    assert out["reason"] is None and out["method"].startswith("percentile paired clip bootstrap over items (B=100)")
+    boot = metric.info["bootstrap"]
+    assert boot["items"] == 24 and boot["resamples"] == 100 and boot["dropped"] == 0 and boot["ci95"] == [lo, hi]
+    assert boot["rank"] == 4 * 24 - 1  # 96 frames < 1280 dims: computed in the covariance's support
+    assert not any("outside its bootstrap interval" in w for w in metric.info["warnings"])
+
+
+def test_point_estimate_outside_the_interval_is_flagged():
+    metric = _clip_fid(24, shift=0.0)  # FD is mostly small-sample bias: resamples sit above it
+    value = metric.compute()["fd_mobilenetv2"]
+    lo, _ = metric.corpus_ci(seed=0)["fd_mobilenetv2"]["ci95"]
+    assert value < lo
+    assert metric.info["bootstrap"]["below_estimate"] == 0.0 and metric.info["bootstrap"]["median_shift"] > 0
+    assert any("outside its bootstrap interval" in w for w in metric.info["warnings"])
+
+
+def test_ci_narrows_with_more_clips():
+    widths = {}
+    for k in (8, 64):
+        lo, hi = _clip_fid(k, seed=k, bootstrap=100).corpus_ci(seed=0)["fd_mobilenetv2"]["ci95"]
+        widths[k] = hi - lo
+    assert widths[64] < 0.6 * widths[8]  # ~ 1/sqrt(8) expected
+
+
+def test_sharded_states_give_the_single_process_ci():
+    from eval.cache import decode_state, encode_state
+
+    whole = _clip_fid(10)
+    ids = sorted(whole.state()["clip_ids_gen"])
+    shard_a = _clip_fid(10, ids=set(ids[::2]))
+    shard_b = _clip_fid(10, ids=set(ids[1::2]))
+    merged = FID("fd_mobilenetv2")
+    merged.merge(decode_state(encode_state(shard_b.state())))  # through the checkpoint format, other order
+    merged.merge(decode_state(encode_state(shard_a.state())))
+    assert merged.state()["clip_ids_ref"] == ids
+    ours, single = merged.corpus_ci(seed=7)["fd_mobilenetv2"], whole.corpus_ci(seed=7)["fd_mobilenetv2"]
+    np.testing.assert_allclose(ours["ci95"], single["ci95"], rtol=1e-9)
+    assert whole.corpus_ci(seed=8)["fd_mobilenetv2"]["ci95"] != single["ci95"]  # the seed matters
+    with pytest.raises(ValueError, match="in both states"):
+        merged.merge(shard_a.state())
+
+
+def test_no_ci_without_resamples_items_or_clip_ids():
+    off = _clip_fid(6, bootstrap=0)
+    out = off.corpus_ci(seed=0)["fd_mobilenetv2"]
+    assert out["ci95"] is None and out["method"] is None and out["reason"] == "bootstrap disabled (bootstrap=0)"
+    assert off.info["bootstrap"]["reason"] == out["reason"]
+    one = _clip_fid(1, frames=6)
+    assert one.corpus_ci()["fd_mobilenetv2"]["reason"].startswith("fewer than 2 items (1)")
+    anonymous = _clip_fid(6)
+    anonymous.add_features("gen", np.ones((3, 1280)))  # frames without a clip id
+    assert "3 of 27 gen frames have no clip id" in anonymous.corpus_ci()["fd_mobilenetv2"]["reason"]
+    with pytest.raises(ValueError, match="bootstrap"):
+        FID("fd_mobilenetv2", bootstrap=-1)
+    with pytest.raises(ValueError, match="already added"):
+        anonymous.add_features("ref", np.ones((2, 1280)), clip="spk0/0000")
