@@ -369,6 +369,15 @@ def _finish(cfg, spec, run_id, run_dir, split_name, manifest, items, systems, sk
                 for out in outputs:
                     scores[system.name][out] = res.score_cell(None, f"compute failed: {reason}", plan.key, n_ok,
                                                               n_total, len(errors), None, None)
+            corpus_cis: dict = {}
+            ci_hook = getattr(metric, "corpus_ci", None)  # corpus-level CIs the metric makes itself (FID)
+            if computed and callable(ci_hook):
+                try:
+                    corpus_cis = dict(ci_hook(cfg.seed))
+                except Exception as exc:  # the value stands; its CI is missing with the reason
+                    log.exception("%s/%s: confidence interval failed", system.name, plan.key)
+                    corpus_cis = {out: {"ci95": None, "method": None, "reason": f"CI failed: {type(exc).__name__}: {exc}"}
+                                  for out in outputs}
             compute_s += time.perf_counter() - t
             compute_seconds.setdefault(system.name, {})[plan.key] = round(time.perf_counter() - t, 3)
             if spec.kind == "figure":
@@ -380,6 +389,9 @@ def _finish(cfg, spec, run_id, run_dir, split_name, manifest, items, systems, sk
             extra = {k: v for k, v in computed.items() if k not in allowed}
             if extra:
                 details[system.name].setdefault(plan.key, {})["extra_outputs"] = extra
+            ci_reasons = {out: c["reason"] for out, c in corpus_cis.items() if c.get("ci95") is None and c.get("reason")}
+            if ci_reasons:
+                details[system.name].setdefault(plan.key, {})["ci_reasons"] = ci_reasons
             for out, value in computed.items():
                 if out not in allowed:
                     continue
@@ -397,6 +409,10 @@ def _finish(cfg, spec, run_id, run_dir, split_name, manifest, items, systems, sk
                     if ci is not None:
                         summary = res.Summary(len(pairs), float(value), None, ci)
                         ci_method = f"percentile bootstrap over items of the corpus ratio {num_key}/{den_key} (1000 resamples)"
+                corpus_ci = corpus_cis.get(out)
+                if not item_level and corpus_ci is not None and corpus_ci.get("ci95") is not None:
+                    summary = res.Summary(n, float(value), None, tuple(corpus_ci["ci95"]))
+                    ci_method = corpus_ci["method"]
                 scores[system.name][out] = res.score_cell(
                     float(value), None, plan.key, n, n_total, n_total - n, summary, ci_method)
     figure = None
@@ -434,7 +450,7 @@ def _finish(cfg, spec, run_id, run_dir, split_name, manifest, items, systems, sk
         "details": details,
         "figure": figure,
         "metric_seconds": metric_seconds,  # time inside metric.update this session, per system and metric
-        "compute_seconds": compute_seconds,  # time of merge + compute, per system and metric
+        "compute_seconds": compute_seconds,  # time of merge + compute (+ a metric's own CI), per system and metric
         "failures": [{"system": s, "metric": m, "n_failed": f, "n_total": t, "reason": r} for s, m, f, t, r in failures],
     }
     item_lines.sort(key=lambda d: (d["system"], d["id"], d.get("metric", ""), d.get("output", "")))

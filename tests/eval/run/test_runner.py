@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -170,3 +171,26 @@ def test_corpus_ratio_metric_gets_an_item_bootstrap_ci(corpus4, fake_path, tmp_p
     assert cell["value"] == pytest.approx(100 * sum(b for b, _ in counts) / sum(f for _, f in counts), rel=1e-12)
     assert cell["ci95"] is not None and cell["ci95"][0] <= cell["value"] <= cell["ci95"][1]
     assert "corpus ratio bright/frames" in cell["ci_method"]
+
+
+def test_fid_gets_a_paired_clip_bootstrap_ci(corpus4, tmp_path):
+    from eval.metrics.fid import BOOTSTRAP_RESAMPLES
+
+    cfg = _cfg(corpus4, tmp_path, metrics=["fid"], backends={"fid": "fd_mobilenetv2"}, run_id="fid")
+    res = run(cfg).results
+    still, gt = res["scores"]["still"]["fd_mobilenetv2"], res["scores"]["gt"]["fd_mobilenetv2"]
+    assert (still["n"], still["n_total"]) == (4, 4) and still["value"] > 1.0
+    lo, hi = still["ci95"]
+    assert 0.0 < lo < hi and hi - lo < still["value"]
+    assert still["ci_method"] == (f"percentile paired clip bootstrap over items (B={BOOTSTRAP_RESAMPLES}), "
+                                  "within-clip scatter pooled")
+    boot = res["details"]["still"]["fid"]["bootstrap"]
+    assert boot["items"] == 4 and boot["resamples"] == BOOTSTRAP_RESAMPLES and boot["seed"] == 0 and boot["ci95"] == [lo, hi]
+    # gt scores the references against themselves: paired resamples stay identical, so the CI is ~[0, 0]
+    assert gt["ci95"] is not None and max(abs(x) for x in gt["ci95"]) < 1e-3 * still["value"]
+    # bootstrap=0: same per-item state (reused from the checkpoints), no CI, the reason recorded
+    off = run(dataclasses.replace(cfg, metric_options={"fid": {"bootstrap": 0}})).results
+    cell = off["scores"]["still"]["fd_mobilenetv2"]
+    assert cell["value"] == still["value"] and cell["ci95"] is None and cell["ci_method"] is None
+    assert off["details"]["still"]["fid"]["ci_reasons"] == {"fd_mobilenetv2": "bootstrap disabled (bootstrap=0)"}
+
