@@ -16,6 +16,7 @@ same folder: finished generations and per-item scores are reused.
 from __future__ import annotations
 
 import collections
+import contextlib
 import copy
 import dataclasses
 import logging
@@ -151,10 +152,20 @@ def make_run_id(cfg: RunConfig, split_name: str, split_sha: str) -> str:
     return f"table{cfg.table}-{split_name}-{digest}"
 
 
-def _bar(total: int, desc: str, disable: bool):
+def _bar(total: int, desc: str, disable: bool, position: Optional[int] = None):
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, disable=disable, unit="item", dynamic_ncols=True, leave=False)
+    return tqdm(total=total, desc=desc, disable=disable, unit="item", dynamic_ncols=True, leave=False,
+                position=position)
+
+
+def _score_bars(stack: contextlib.ExitStack, system: str, runs: list[MetricRun], total: int, quiet: bool):
+    """The items bar of ``system`` (position 0) and one bar per metric to run beneath it (1..k)."""
+    items = stack.enter_context(_bar(total, f"score {system}", quiet, position=0))
+    per_metric = {}
+    for pos, r in enumerate((r for r in runs if r.unavailable is None), start=1):
+        per_metric[r.key] = stack.enter_context(_bar(total, f"  {r.key}", quiet, position=pos))
+    return items, per_metric
 
 
 def run(cfg: RunConfig, world: Optional[World] = None) -> Optional[RunResult]:
@@ -244,9 +255,10 @@ def run(cfg: RunConfig, world: Optional[World] = None) -> Optional[RunResult]:
             runs.append(MetricRun(plan.key, metric, run_dir / "state" / _safe(system.name) / f"{plan.key}.{tag}.ckpt",
                                   unavailable=reason))
         t = time.perf_counter()
-        with _bar(len(my_items), f"score {system.name}", quiet) as bar:
-            part = score_system(system.name, my_items, gens, root, runs, cfg.seed, hasher,
-                                progress=bar.update, set_postfix=lambda s: bar.set_postfix_str(s, refresh=False))
+        with contextlib.ExitStack() as stack:
+            bar, metric_bars = _score_bars(stack, system.name, runs, len(my_items), quiet)
+            part = score_system(system.name, my_items, gens, root, runs, cfg.seed, hasher, progress=bar.update,
+                                metric_progress=lambda key, n: metric_bars[key].update(n) if key in metric_bars else None)
         timing["score_total"] += time.perf_counter() - t
         for k, v in part.items():
             timing[f"score_{k}"] += v

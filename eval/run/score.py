@@ -156,8 +156,15 @@ def score_system(
     hasher: FileHasher,
     progress: Callable[[int], None] = lambda n: None,
     set_postfix: Callable[[str], None] = lambda s: None,
+    metric_progress: Callable[[str, int], None] = lambda key, n: None,
 ) -> dict:
-    """Score ``items`` with every available metric; returns timing (seconds) by part."""
+    """Score ``items`` with every available metric; returns timing (seconds) by part.
+
+    Progress callbacks: ``progress(n)`` when ``n`` items are finished by every metric,
+    ``set_postfix(key)`` when metric ``key`` starts an item, and ``metric_progress(key, n)``
+    when metric ``key`` has finished ``n`` more items (once at the start with the items
+    restored from its checkpoint, then 1 per item, failed items included).
+    """
     timing = {"checkpoint": 0.0, "inputs": 0.0}
     active = [m for m in metrics if m.unavailable is None]
     need_source = any("source_image" in m.metric.spec.needs for m in active)
@@ -175,6 +182,9 @@ def score_system(
         m.metric.reset()
         m.restore(keys[m.key])
     timing["inputs"] += time.perf_counter() - start
+    for m in active:
+        if m.done:
+            metric_progress(m.key, len(m.done))
     progress(sum(1 for item in items if all(item.id in m.done for m in active)))
     for item in items:
         todo = [m for m in active if m.unavailable is None and item.id not in m.done]
@@ -218,5 +228,6 @@ def score_system(
                 m.seconds += time.perf_counter() - t
             m.done[item.id] = keys[m.key][item.id]
             timing["checkpoint"] += m.save()
+            metric_progress(m.key, 1)
         progress(1)
     return timing

@@ -194,3 +194,52 @@ def test_fid_gets_a_paired_clip_bootstrap_ci(corpus4, tmp_path):
     assert cell["value"] == still["value"] and cell["ci95"] is None and cell["ci_method"] is None
     assert off["details"]["still"]["fid"]["ci_reasons"] == {"fd_mobilenetv2": "bootstrap disabled (bootstrap=0)"}
 
+
+class _FakeBar:
+    """Records what the runner asks of tqdm."""
+
+    made: list = []
+
+    def __init__(self, total=None, desc="", disable=False, position=None, **kw):
+        self.total, self.desc, self.disable, self.position, self.updates = total, desc, disable, position, []
+        _FakeBar.made.append(self)
+
+    def update(self, n=1):
+        self.updates.append(n)
+
+    def set_postfix_str(self, *a, **kw):
+        pass
+
+    def close(self):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def test_a_progress_bar_per_system_and_metric(corpus4, fake_path, tmp_path, monkeypatch):
+    import tqdm
+
+    monkeypatch.setattr(tqdm, "tqdm", _FakeBar)
+    _FakeBar.made = []
+    cfg = _cfg(corpus4, tmp_path, quiet=False, run_id="bars")
+    run(cfg)
+    score = {b.desc.strip(): b for b in _FakeBar.made if b.position is not None}
+    assert set(score) == {"score gt", "fake_rms", "fake_gap", "score still"}
+    per_metric = [b for b in _FakeBar.made if b.desc.strip() in ("fake_rms", "fake_gap")]
+    assert len(per_metric) == 4  # 2 systems x 2 metrics, beneath their system's bar
+    for bar in per_metric:
+        assert bar.total == 4 and bar.updates == [1, 1, 1, 1] and bar.position in (1, 2) and not bar.disable
+    assert sorted(b.position for b in per_metric) == [1, 1, 2, 2]
+    assert all(b.position == 0 for b in _FakeBar.made if b.desc.startswith("score"))
+    # a resumed run: each metric bar starts with the items its checkpoint restored
+    _FakeBar.made = []
+    run(cfg)
+    assert [b.updates for b in _FakeBar.made if b.desc.strip() in ("fake_rms", "fake_gap")] == [[4]] * 4
+    # --quiet: every bar is disabled
+    _FakeBar.made = []
+    run(dataclasses.replace(cfg, quiet=True))
+    assert _FakeBar.made and all(b.disable for b in _FakeBar.made)
