@@ -47,8 +47,7 @@ class LSE(Metric):
                         description="joonson/syncnet_python SyncNet v2 + S3FD crops, offsets +-15"),
             BackendSpec("syncnet_offline", paper=False, weights=("syncnet_offline", "yunet"),
                         description=("project SyncNet (reduced width) trained on the synthetic corpus, YuNet crops; "
-                                     "UNVALIDATED: the committed checkpoint fails its validity test "
-                                     "(see checkpoints/SYNCNET.md), so its LSE values cannot rank systems")),
+                                     "validated on synthetic clips only (checkpoints/SYNCNET.md)")),
         ),
         outputs=("lse_c", "lse_d"),
         description="SyncNet audio-visual distance (LSE-D) and confidence (LSE-C) at the best offset",

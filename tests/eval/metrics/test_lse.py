@@ -114,8 +114,6 @@ def test_no_face_is_an_item_error(tmp_path):
     assert error.value.code == "no_face" and "20 frames" in error.value.reason
 
 
-@pytest.mark.xfail(strict=True, reason="known failure, see checkpoints/SYNCNET.md: the committed offline SyncNet "
-                   "(560 CPU steps) peaks at offset -3 on in-sync clips, recovers +-5 shifts only relative to that")
 def test_offline_syncnet_peaks_at_zero_and_recovers_shifts(tiny_corpus):
     """The committed offline SyncNet on the synthetic test clips: offset 0 on the real audio,
     and +-5 when the audio is advanced / delayed by 5 frames."""
