@@ -22,7 +22,7 @@ TRAIN_DEFAULTS = {
     "device": "cpu", "amp": True, "grad_clip": 10.0, "out_dir": "runs/face",
 }
 LOSS_DEFAULTS = {
-    "weights": {}, "perceptual": "auto", "identity": "imagenet_proxy", "sync": "none",
+    "weights": {}, "perceptual": "auto", "identity": "imagenet_proxy", "sync": "none", "sync_crop": None,
     "r1_gamma": 10.0, "r1_every": 16,
 }
 DATA_DEFAULTS = {"root": "synth:default", "train": "synth_train.jsonl", "preload": True, "limit": None}
@@ -176,7 +176,7 @@ def build_aux_losses(losses_cfg: Mapping[str, Any], device) -> tuple[dict, dict]
     spec = losses_cfg["perceptual"]
     feats = None if spec == "none" else PerceptualFeatures(spec).to(device)
     ident = build_identity_loss(losses_cfg["identity"], feats)
-    sync = build_sync_loss(losses_cfg["sync"])
+    sync = build_sync_loss(losses_cfg["sync"], crop=losses_cfg.get("sync_crop"))
     mods = {"rec": ReconstructionLoss(feats).to(device), "id": ident.to(device) if ident else None,
             "sync": sync.to(device) if sync else None}
     info = {"perceptual": feats.describe() if feats else {"backend": "none", "note": "L1 only"},

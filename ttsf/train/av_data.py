@@ -2,7 +2,8 @@
 
 An item of a manifest (:mod:`eval.data.manifest`) gives a 25 fps video with its audio
 and transcript. :class:`AVClips` decodes it (once, when ``preload``), resizes frames to
-the model's square size, computes the TTS's natural-log mel of the 16 kHz audio and the
+the model's square size, computes the TTS's natural-log mel of the 16 kHz audio (and, with
+``mfcc=True``, syncnet_python's 13-d MFCCs at 100/s for a SyncNet sync loss) and the
 text tokens; :meth:`AVClips.sample` draws a training example (a source frame and a
 window of target frames) from a seeded ``numpy`` generator.
 """
@@ -43,8 +44,9 @@ class AVClips:
 
     def __init__(self, root, manifest, size: int, mel_fn: Callable, tokens_fn: Callable,
                  fps: int = 25, sample_rate: int = 16000, hop: int = 160, preload: bool = True,
-                 limit: Optional[int] = None):
+                 limit: Optional[int] = None, mfcc: bool = False):
         self.root = Path(root)
+        self.mfcc = mfcc
         items = load_manifest(self.root / manifest if not Path(manifest).is_absolute() else manifest)
         items = sorted(items, key=lambda it: it.id)[:limit]
         self.size, self.fps, self.sample_rate, self.hop = size, fps, sample_rate, hop
@@ -84,7 +86,14 @@ class AVClips:
         frames = _resize(video.frames, self.size)
         n_mel_frames = int(np.ceil(mel.shape[1] * self.hop * self.fps / self.sample_rate))
         frames = frames[: max(1, min(len(frames), n_mel_frames))]
-        return {"id": item.id, "frames": frames, "mel": mel, "tokens": tokens, "speaker": item.speaker}
+        record = {"id": item.id, "frames": frames, "mel": mel, "tokens": tokens, "speaker": item.speaker}
+        if self.mfcc:
+            from eval.metrics.functional.lse import mfcc, to_int16_scale
+
+            if self.sample_rate != 16000:
+                raise ClipError(f"SyncNet MFCCs need 16 kHz audio, the clips are read at {self.sample_rate} Hz")
+            record["mfcc"] = torch.as_tensor(mfcc(to_int16_scale(audio)).T, dtype=torch.float32)  # (13, M)
+        return record
 
     def record(self, index: int) -> dict:
         if index in self._cache:
@@ -100,8 +109,11 @@ class AVClips:
         offset = int(rng.integers(0, max(1, t - window + 1)))
         idx = np.minimum(np.arange(offset, offset + window), t - 1)
         src = int(rng.integers(0, t))
-        return {"id": rec["id"], "source": frames[src], "frames": frames[idx], "offset": offset,
-                "n_frames": t, "mel": rec["mel"], "tokens": rec["tokens"]}
+        out = {"id": rec["id"], "source": frames[src], "frames": frames[idx], "offset": offset,
+               "n_frames": t, "mel": rec["mel"], "tokens": rec["tokens"]}
+        if "mfcc" in rec:
+            out["mfcc"] = rec["mfcc"]
+        return out
 
 
 def collate(samples: list[dict]) -> dict:
@@ -119,7 +131,14 @@ def collate(samples: list[dict]) -> dict:
     # pad mel frames with the clip's minimum (silence) rather than 0 log-mel
     for i, s in enumerate(samples):
         mel[i, :, s["mel"].shape[1]:] = s["mel"].min()
+    extra = {}
+    if all("mfcc" in s for s in samples):  # zero-padded, as LSE pads audio beyond the clip end
+        lf = max(s["mfcc"].shape[1] for s in samples)
+        extra["mfcc"] = torch.zeros(b, samples[0]["mfcc"].shape[0], lf)
+        for i, s in enumerate(samples):
+            extra["mfcc"][i, :, : s["mfcc"].shape[1]] = s["mfcc"]
     return {
+        **extra,
         "ids": [s["id"] for s in samples],
         "source": torch.cat([to_image_tensor(s["source"]) for s in samples]),
         "frames": torch.stack([to_image_tensor(s["frames"]) for s in samples]),

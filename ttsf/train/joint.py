@@ -87,10 +87,11 @@ def joint_step_losses(out: dict, batch: dict, mods: dict, weights, disc, device)
         losses["loss_id"] = mods["id"](ff.float(), rf)
     if weights.sync and mods["sync"] is not None:
         t = fake.shape[1]
-        mel = torch.stack([
-            nn.functional.pad(batch["mel"][i], (0, 4 * t))[:, 4 * int(o): 4 * (int(o) + t)]
+        feats = batch[mods["sync"].audio_feature]  # mel (TorchScript experts) or mfcc (syncnet_python nets)
+        audio = torch.stack([
+            nn.functional.pad(feats[i], (0, 4 * t))[:, 4 * int(o): 4 * (int(o) + t)]
             for i, o in enumerate(batch["offsets"])]).to(device)
-        losses["loss_sync"] = mods["sync"](fake.float(), mel)
+        losses["loss_sync"] = mods["sync"](fake.float(), audio)
     return {"losses": losses, "l1": float(l1), "perceptual": float(perc), "fake_flat": ff, "real_flat": rf}
 
 
@@ -114,7 +115,7 @@ def train(cfg: dict, resume: bool = True) -> dict:
     data = AVClips(root, dc["train"], TTSFConfig.from_dict(model_cfg).face.size,
                    lambda a: mel_spectrogram(a, mel_cfg), text_to_tokens, fps=int(model_cfg.get("fps", 25)),
                    sample_rate=mel_cfg.sample_rate, hop=mel_cfg.hop_length, preload=bool(dc["preload"]),
-                   limit=dc["limit"])
+                   limit=dc["limit"], mfcc=str(lc["sync"]).startswith("syncnet:"))
     if tts_fields.get("mel_mean") is None or tts_fields.get("mel_std") is None:
         mels = [data.record(i)["mel"].double() for i in range(len(data))]
         n = sum(m.numel() for m in mels)
