@@ -89,8 +89,18 @@ def gather_inputs(item: Item, root: Path, gen: GenRecord, hasher: FileHasher) ->
 
 
 def metric_identity(metric: Metric) -> dict:
+    """What a per-item score depends on besides the inputs: metric, version, backend, options and
+    the sha256 of every weights file (a retrained checkpoint invalidates cached scores)."""
+    from eval.run.plugins import weights_hashes
+    from eval.weights import file_sha256
+
+    weights = weights_hashes(metric.backend)
+    explicit = getattr(metric, "weights_path", None)
+    if explicit:
+        path = Path(explicit)
+        weights["explicit"] = file_sha256(path) if path.is_file() else f"missing:{path}"
     return {"name": metric.spec.name, "version": metric.spec.version, "backend": metric.backend.name,
-            "options": {k: str(v) for k, v in sorted(metric.options.items())}}
+            "options": {k: str(v) for k, v in sorted(metric.options.items())}, "weights": weights}
 
 
 @dataclasses.dataclass
@@ -172,11 +182,12 @@ def score_system(
     start = time.perf_counter()
     inputs: dict[str, ItemInputs] = {}
     keys: dict[str, dict[str, str]] = {m.key: {} for m in active}
+    identities = {m.key: metric_identity(m.metric) for m in active}
     for item in items:
         inp = gather_inputs(item, root, gens[item.id], hasher)
         inputs[item.id] = inp
         for m in active:
-            keys[m.key][item.id] = content_key("score", metric_identity(m.metric), inp.signature,
+            keys[m.key][item.id] = content_key("score", identities[m.key], inp.signature,
                                                {k: inp.missing[k] for k in sorted(inp.missing)}, int(seed))
     for m in active:
         m.metric.reset()
