@@ -138,6 +138,39 @@ def allreduce_grads(module: torch.nn.Module, world: int) -> None:
         offset += n
 
 
+def broadcast_parameters(world: int, *modules: torch.nn.Module) -> None:
+    """Identical initial weights on every rank (rank 0's)."""
+    if world <= 1:
+        return
+    for module in modules:
+        for tensor in list(module.parameters()) + list(module.buffers()):
+            torch.distributed.broadcast(tensor.data, 0)
+
+
+def save_atomic(blob: dict, path: Path) -> None:
+    """``torch.save`` to a temporary file, then rename over ``path``."""
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(blob, tmp)
+    tmp.replace(path)
+
+
+def resume_training(last: Path, config_key: str, config: dict, parts: Mapping[str, Any], device,
+                    seed: int, rank: int) -> Optional[tuple[int, np.random.Generator]]:
+    """Restore ``last`` (a ``last.pt`` of the face or joint stage) into ``parts`` (blob key ->
+    module or optimiser) after checking ``blob[config_key] == config``; returns the step and
+    the data generator for that step, or ``None`` when there is nothing to resume."""
+    if not last.exists():
+        return None
+    blob = torch.load(last, map_location=device, weights_only=True)
+    if blob[config_key] != config:
+        raise ValueError(f"{last}: model config differs from this run's; use another out_dir or --no-resume")
+    for key, part in parts.items():
+        part.load_state_dict(blob[key])
+    step = int(blob["step"])
+    log.info("resumed %s at step %d", last, step)
+    return step, np.random.default_rng([int(seed), rank, step])
+
+
 def pick_device(name: str) -> torch.device:
     if name == "cuda":
         return torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}")

@@ -23,9 +23,9 @@ from typing import Optional
 import numpy as np
 import torch
 
-from ttsf.train.av_common import (CsvLog, allreduce_grads, build_aux_losses, manifest_sha256,
-                                  parse_overrides,
-                                  read_config, resolve_root, run_info, save_grid, start_run, write_json)
+from ttsf.train.av_common import (CsvLog, allreduce_grads, broadcast_parameters, build_aux_losses,
+                                  manifest_sha256, parse_overrides, read_config, resolve_root, resume_training,
+                                  run_info, save_atomic, save_grid, start_run, write_json)
 
 log = logging.getLogger(__name__)
 
@@ -89,21 +89,12 @@ def train(cfg: dict, resume: bool = True) -> dict:
     out = Path(tc["out_dir"])
     step = 0
     last = out / "last.pt"
-    if resume and last.exists():
-        blob = torch.load(last, map_location=device, weights_only=True)
-        if blob["face_config"] != fcfg.to_dict():
-            raise ValueError(f"{last}: face config differs from this run's; use another out_dir or --no-resume")
-        face.load_state_dict(blob["model"])
-        disc.load_state_dict(blob["disc"])
-        opt_g.load_state_dict(blob["opt_g"])
-        opt_d.load_state_dict(blob["opt_d"])
-        step = int(blob["step"])
-        rng = np.random.default_rng([int(tc["seed"]), rank, step])
-        log.info("resumed %s at step %d", last, step)
-    if world > 1:  # identical initial weights on every rank
-        for module in (face, disc):
-            for tensor in list(module.parameters()) + list(module.buffers()):
-                torch.distributed.broadcast(tensor.data, 0)
+    restored = resume_training(last, "face_config", fcfg.to_dict(),
+                               {"model": face, "disc": disc, "opt_g": opt_g, "opt_d": opt_d},
+                               device, tc["seed"], rank) if resume else None
+    if restored is not None:
+        step, rng = restored
+    broadcast_parameters(world, face, disc)
     info = run_info(cfg, {"stage": "face", "losses": loss_info, "data": {
         "root": str(root), "manifest": dc["train"], "sha256": manifest_sha256(root, dc["train"]),
         "clips": len(data), "failed": data.failed}, "world_size": world})
@@ -122,9 +113,7 @@ def train(cfg: dict, resume: bool = True) -> dict:
                 "meta": {"losses": loss_info, "data_sha256": info["data"]["sha256"], "seed": tc["seed"]}}
         if full:
             blob.update(disc=disc.state_dict(), opt_g=opt_g.state_dict(), opt_d=opt_d.state_dict())
-        tmp = path.with_name(path.name + ".tmp")
-        torch.save(blob, tmp)
-        tmp.replace(path)
+        save_atomic(blob, path)
 
     while step < int(tc["steps"]):
         face.train()

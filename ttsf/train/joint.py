@@ -21,13 +21,12 @@ import time
 from pathlib import Path
 from typing import Optional
 
-import numpy as np
 import torch
 from torch import nn
 
-from ttsf.train.av_common import (CsvLog, allreduce_grads, build_aux_losses, manifest_sha256,
-                                  parse_overrides,
-                                  read_config, resolve_root, run_info, save_grid, start_run, write_json)
+from ttsf.train.av_common import (CsvLog, allreduce_grads, broadcast_parameters, build_aux_losses,
+                                  manifest_sha256, parse_overrides, read_config, resolve_root, resume_training,
+                                  run_info, save_atomic, save_grid, start_run, write_json)
 from ttsf.train.face import autocast, discriminator_step, load_face
 
 log = logging.getLogger(__name__)
@@ -135,21 +134,12 @@ def train(cfg: dict, resume: bool = True) -> dict:
     out_dir = Path(tc["out_dir"])
     last = out_dir / "last.pt"
     step = 0
-    if resume and last.exists():
-        blob = torch.load(last, map_location=device, weights_only=True)
-        if blob["config"] != model.cfg.to_dict():
-            raise ValueError(f"{last}: model config differs from this run's; use another out_dir or --no-resume")
-        model.load_state_dict(blob["model"])
-        disc.load_state_dict(blob["disc"])
-        opt_g.load_state_dict(blob["opt_g"])
-        opt_d.load_state_dict(blob["opt_d"])
-        step = int(blob["step"])
-        rng = np.random.default_rng([int(tc["seed"]), rank, step])
-        log.info("resumed %s at step %d", last, step)
-    if world > 1:  # identical initial weights on every rank
-        for module in (model, disc):
-            for tensor in list(module.parameters()) + list(module.buffers()):
-                torch.distributed.broadcast(tensor.data, 0)
+    restored = resume_training(last, "config", model.cfg.to_dict(),
+                               {"model": model, "disc": disc, "opt_g": opt_g, "opt_d": opt_d},
+                               device, tc["seed"], rank) if resume else None
+    if restored is not None:
+        step, rng = restored
+    broadcast_parameters(world, model, disc)
     info = run_info(cfg, {"stage": "joint", "losses": loss_info, "init": init_done, "world_size": world,
                           "data": {"root": str(root), "manifest": dc["train"],
                                    "sha256": manifest_sha256(root, dc["train"]), "clips": len(data),
@@ -170,9 +160,7 @@ def train(cfg: dict, resume: bool = True) -> dict:
         if rank == 0:
             blob = {"config": model.cfg.to_dict(), "model": model.state_dict(), "disc": disc.state_dict(),
                     "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "step": step}
-            tmp = last.with_name(last.name + ".tmp")
-            torch.save(blob, tmp)
-            tmp.replace(last)
+            save_atomic(blob, last)
 
     while step < int(tc["steps"]):
         model.train()

@@ -34,3 +34,27 @@ def test_nested_overrides_and_unknown_keys(tmp_path):
     bad.write_text("modle: {}\n")
     with pytest.raises(ValueError, match="unknown sections"):
         read_config(bad)
+
+
+def test_resume_training_restores_parts_and_checks_config(tmp_path):
+    import numpy as np
+    import torch
+
+    from ttsf.train.av_common import resume_training, save_atomic
+
+    last = tmp_path / "last.pt"
+    assert resume_training(last, "config", {"a": 1}, {}, "cpu", 0, 0) is None
+    src = torch.nn.Linear(3, 2)
+    opt = torch.optim.Adam(src.parameters(), lr=1e-3)
+    src(torch.ones(1, 3)).sum().backward()
+    opt.step()
+    save_atomic({"config": {"a": 1}, "model": src.state_dict(), "opt": opt.state_dict(), "step": 7}, last)
+    assert not (tmp_path / "last.pt.tmp").exists()
+    dst = torch.nn.Linear(3, 2)
+    dst_opt = torch.optim.Adam(dst.parameters(), lr=1e-3)
+    step, rng = resume_training(last, "config", {"a": 1}, {"model": dst, "opt": dst_opt}, "cpu", 3, 1)
+    assert step == 7 and torch.equal(dst.weight, src.weight)
+    assert dst_opt.state_dict()["state"][0]["step"] == opt.state_dict()["state"][0]["step"]
+    assert rng.integers(1 << 30) == np.random.default_rng([3, 1, 7]).integers(1 << 30)
+    with pytest.raises(ValueError, match="config differs"):
+        resume_training(last, "config", {"a": 2}, {"model": dst}, "cpu", 3, 1)
