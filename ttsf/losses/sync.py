@@ -9,7 +9,8 @@ Backends:
   or this project's ``python -m eval.metrics.lse train`` output) through
   :class:`SyncNetAdapter`: frames are turned into the network's BGR 0..255 224x224 input
   (bilinear; ``crop = (x1, y1, x2, y2)`` in frame fractions first cuts the region that
-  syncnet_python's face-track crop covers, grey-110 beyond the frame as there), the audio side takes 13-d MFCCs (``eval.metrics.functional.lse.mfcc``, 100/s);
+  syncnet_python's face-track crop covers, grey-110 beyond the frame as there), the audio
+  side takes 13-d MFCCs (``eval.metrics.functional.lse.mfcc``, 100/s);
   loss = mean Euclidean distance of the aligned video/audio embeddings, the quantity whose
   minimum over offsets is LSE-D.
 - ``none``. Without a SyncNet the loss is off and the run config says so; it is never
@@ -21,7 +22,6 @@ Backends:
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from eval.metrics.base import MissingWeights
+from ttsf.hashing import sha256_file
 
 WINDOW = 5  # video frames per SyncNet window
 MEL_PER_FRAME = 4
@@ -113,7 +114,7 @@ def build_sync_loss(spec: str, crop: Optional[Sequence[float]] = None) -> Option
             raise MissingWeights(
                 f"sync loss SyncNet {path} not found: script a SyncNet exposing embed_video/embed_audio "
                 "(see ttsf/losses/sync.py) and pass its path, or set losses.sync_backend: none")
-        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        sha = sha256_file(path)
         return SyncLoss(torch.jit.load(str(path), map_location="cpu").eval(),
                         {"backend": "torchscript", "path": str(path), "sha256": sha})
     if spec.startswith("syncnet:"):
@@ -124,7 +125,7 @@ def build_sync_loss(spec: str, crop: Optional[Sequence[float]] = None) -> Option
             raise MissingWeights(
                 f"sync loss SyncNet {path} not found: train one with `python -m eval.metrics.lse train` or pass "
                 "syncnet_v2.model (`python -m eval.weights download syncnet_v2`), or set losses.sync: none")
-        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        sha = sha256_file(path)
         adapter = SyncNetAdapter(load_syncnet(path), crop).eval()
         return SyncLoss(adapter, {"backend": "syncnet", "path": str(path), "sha256": sha, "crop": adapter.crop},
                         distance="euclidean", audio_feature="mfcc")
