@@ -163,16 +163,24 @@ class TTSF(nn.Module):
     # ------------------------------------------------------------------ training
     def joint_losses(self, source: torch.Tensor, frames: torch.Tensor, offsets: torch.Tensor,
                      tokens: torch.Tensor, token_lengths: torch.Tensor, mel: torch.Tensor,
-                     mel_lengths: torch.Tensor, generator: Optional[torch.Generator] = None) -> dict:
+                     mel_lengths: torch.Tensor, generator: Optional[torch.Generator] = None,
+                     render: Optional[int] = None) -> dict:
         """Generator-side forward of joint training on windows of ``T`` frames.
 
         source ``(B, 3, S, S)``; frames ``(B, T, 3, S, S)`` ground-truth window starting at
         video frame ``offsets`` ``(B,)``; tokens ``(B, L_t)``; mel ``(B, 80, L_m)``
-        (TTS-normalised, whole utterance). Returns ``fake`` ``(B, T, 3, S, S)``, ``f_lip``
-        ``(B, T, D)`` and ``loss_tts``, ``loss_ae``, ``loss_prior``, ``loss_cfm`` plus the TTS
-        components ``tts_prior``, ``tts_duration``, ``tts_cfm`` (for logging).
+        (log-mel, whole utterance). The motion sampler learns from all ``T`` frames (paper:
+        32); the generator renders the first ``render`` of them (default all; a shorter
+        image window saves generator compute, E_m then reads the rest without gradient —
+        the sampler's targets are detached anyway). Returns ``fake`` ``(B, render, 3, S, S)``,
+        ``f_lip`` ``(B, render, D)``, ``mask`` ``(B, 1, render)`` and ``loss_tts``,
+        ``loss_ae``, ``loss_prior``, ``loss_cfm`` plus the TTS components ``tts_prior``,
+        ``tts_duration``, ``tts_cfm`` (for logging).
         """
         b, t = frames.shape[:2]
+        r = t if render is None else int(render)
+        if not 1 <= r <= t:
+            raise ValueError(f"render must be in 1..{t} (the window), got {render}")
         src = self.face.encode(source)
         out = self.tts(tokens, token_lengths, mel, mel_lengths, self.speaker_condition(src))
         n_frames = self.frames_for_mel(mel_lengths)
@@ -180,14 +188,20 @@ class TTSF(nn.Module):
         if f_lip_all.shape[1] < int(offsets.max()) + t:
             f_lip_all = nn.functional.pad(f_lip_all, (0, 0, 0, int(offsets.max()) + t - f_lip_all.shape[1]))
         f_lip = torch.stack([f_lip_all[i, int(offsets[i]): int(offsets[i]) + t] for i in range(b)])
-        f_m = self.face.motion_of(frames.flatten(0, 1)).view(b, t, -1)
-        feats = [x.repeat_interleave(t, 0) for x in src["feats"]]
-        f_id = src["f_id"].repeat_interleave(t, 0)
-        fake = self.face.generate(feats, f_id, f_m.flatten(0, 1), f_lip.flatten(0, 1)).view_as(frames)
+        f_m = self.face.motion_of(frames[:, :r].flatten(0, 1)).view(b, r, -1)
+        f_m_all = f_m
+        if r < t:
+            with torch.no_grad():
+                rest = self.face.motion_of(frames[:, r:].flatten(0, 1)).view(b, t - r, -1)
+            f_m_all = torch.cat([f_m, rest], 1)
+        feats = [x.repeat_interleave(r, 0) for x in src["feats"]]
+        f_id = src["f_id"].repeat_interleave(r, 0)
+        fake = self.face.generate(feats, f_id, f_m.flatten(0, 1), f_lip[:, :r].flatten(0, 1))
+        fake = fake.view(b, r, *frames.shape[2:])
         valid = (offsets[:, None] + torch.arange(t, device=frames.device)[None]) < n_frames[:, None]
         mask = valid[:, None].to(frames.dtype)
-        motion = self.sampler.losses(f_m.transpose(1, 2), f_lip.detach().transpose(1, 2), mask, generator)
-        return {"fake": fake, "f_lip": f_lip, "mask": mask, "loss_tts": out["loss"],
+        motion = self.sampler.losses(f_m_all.transpose(1, 2), f_lip.detach().transpose(1, 2), mask, generator)
+        return {"fake": fake, "f_lip": f_lip[:, :r], "mask": mask[:, :, :r], "loss_tts": out["loss"],
                 "tts_prior": out["loss_prior"].detach(), "tts_duration": out["loss_duration"].detach(),
                 "tts_cfm": out["loss_cfm"].detach(), "loss_ae": motion["loss_ae"],
                 "loss_prior": motion["loss_prior"], "loss_cfm": motion["loss_cfm"]}
@@ -261,6 +275,42 @@ class TTSF(nn.Module):
         if was_training:
             self.train()
         return Synthesis(wav, self.sample_rate, video, self.cfg.fps, portrait, timings, info)
+
+    @torch.inference_mode()
+    def reenact(self, text: str, portrait: np.ndarray, frames: np.ndarray, wav: np.ndarray) -> np.ndarray:
+        """Self-reenactment (a diagnostic, not the text-driven path): render ``portrait``
+        with the head motion E_m reads from ``frames`` and the lip feature of ``wav``.
+
+        portrait: aligned uint8 ``(S, S, 3)``; frames: uint8 ``(T, S, S, 3)`` ground-truth
+        video at the model's size and fps; wav: its 16 kHz speech, aligned to ``text`` by the
+        TTS's monotonic alignment (teacher forcing, as in training). Returns uint8
+        ``(T, S, S, 3)``. Comparing its diversity / LSE with :meth:`synthesize`'s separates
+        what the generator can render from what the motion sampler and TTS produce.
+        """
+        from ttsf.media import mel as mel_spectrogram
+        from ttsf.tts.text import text_to_tokens
+
+        size = self.cfg.face.size
+        if portrait.shape != (size, size, 3) or frames.ndim != 4 or frames.shape[1:] != (size, size, 3):
+            raise ValueError(f"reenact needs ({size}, {size}, 3) images, got {portrait.shape} and {frames.shape}")
+        was_training = self.training
+        self.eval()
+        device = next(self.parameters()).device
+        src = self.face.encode(to_image_tensor(portrait).to(device))
+        mel = torch.as_tensor(np.asarray(mel_spectrogram(np.asarray(wav, np.float32), self.tts.cfg.mel)),
+                              dtype=torch.float32, device=device)[None]
+        tokens = torch.tensor([text_to_tokens(text)], dtype=torch.long, device=device)
+        out = self.tts(tokens, torch.tensor([tokens.shape[1]], device=device), mel,
+                       torch.tensor([mel.shape[2]], device=device), self.speaker_condition(src))
+        t = len(frames)
+        f_lip = self.mapper(out["features"], torch.tensor([t], device=device))[:, :t]
+        f_lip = nn.functional.pad(f_lip, (0, 0, 0, t - f_lip.shape[1]))
+        f_m = torch.cat([self.face.motion_of(to_image_tensor(frames[s:s + 32]).to(device))
+                         for s in range(0, t, 32)])[None]
+        video = to_uint8(self.face.animate(src, f_m, f_lip)[0])
+        if was_training:
+            self.train()
+        return video
 
     # ------------------------------------------------------------------ checkpoints
     def checkpoint(self, meta: Optional[dict] = None) -> dict:

@@ -79,6 +79,63 @@ def test_synthesize_contract_determinism_and_head_motion(portrait):
     assert np.array_equal(speech.wav, a.wav) and speech.frames.shape == (0, 32, 32, 3)
 
 
+def test_reenact_follows_the_driving_frames_and_speech(portrait):
+    from ttsf.face.align import prepare_source
+    from ttsf.model import to_image_tensor
+
+    m = _model()
+    src = prepare_source(portrait, 32)
+    rng = np.random.default_rng(0)
+    driving = rng.integers(0, 256, (40, 32, 32, 3), dtype=np.uint8)
+    wav = (0.1 * np.sin(np.arange(40 * 640) / 7.0)).astype(np.float32)
+    motions = []
+    orig = m.face.animate
+    m.face.animate = lambda source, f_m, f_lip: motions.append((f_m.clone(), f_lip.clone())) or orig(source, f_m, f_lip)
+    a = m.reenact(TEXT, src, driving, wav)
+    assert a.shape == (40, 32, 32, 3) and a.dtype == np.uint8
+    assert np.array_equal(a, m.reenact(TEXT, src, driving, wav))
+    # the motion is E_m of the driving frames, frame by frame
+    with torch.no_grad():
+        want = m.face.motion_of(to_image_tensor(driving))
+    torch.testing.assert_close(motions[0][0][0], want, rtol=1e-5, atol=1e-6)
+    assert motions[0][1].shape == (1, 40, 32)
+    still = np.repeat(driving[:1], 40, 0)
+    b = m.reenact(TEXT, src, still, wav)
+    assert not np.array_equal(a, b)  # other driving frames -> other video
+    assert (motions[2][0][0] - motions[2][0][0][:1]).abs().max() < 1e-5  # still frames -> constant motion
+    c = m.reenact(TEXT, src, driving, 0.5 * wav[::-1].copy())
+    assert not np.array_equal(a, c)  # the lip feature follows the speech
+    with pytest.raises(ValueError, match="reenact needs"):
+        m.reenact(TEXT, src, driving[:, :16], wav)
+
+
+def test_joint_losses_sampler_window_longer_than_the_rendered_one():
+    from ttsf.tts.text import text_to_tokens
+
+    m = _model().train()
+    torch.manual_seed(1)
+    b, t, r = 2, 6, 2
+    frames = torch.rand(b, t, 3, 32, 32) * 2 - 1
+    tokens = torch.tensor([text_to_tokens(TEXT)] * b)
+    mel = torch.randn(b, 80, 120) - 6
+    seen = {}
+    orig = m.sampler.losses
+    m.sampler.losses = lambda f_m, f_lip, mask, g=None: seen.update(f_m=f_m, mask=mask) or orig(f_m, f_lip, mask, g)
+    args = (frames[:, 0], frames, torch.tensor([0, 3]), tokens, torch.tensor([tokens.shape[1]] * b), mel,
+            torch.tensor([120, 120]))
+    out = m.joint_losses(*args, render=r)
+    assert out["fake"].shape == (b, r, 3, 32, 32) and out["mask"].shape == (b, 1, r)
+    assert out["f_lip"].shape == (b, r, 32)
+    assert seen["f_m"].shape == (b, 32, t) and seen["mask"].shape == (b, 1, t)  # the sampler sees all 6 frames
+    with torch.no_grad():
+        want = m.face.motion_of(frames.flatten(0, 1)).view(b, t, -1).transpose(1, 2)
+    torch.testing.assert_close(seen["f_m"], want, rtol=1e-5, atol=1e-6)
+    out["fake"].sum().backward()  # gradients reach E_m through the rendered frames only
+    assert m.face.motion.codes.weight.grad is not None
+    with pytest.raises(ValueError, match="render"):
+        m.joint_losses(*args, render=t + 1)
+
+
 def test_tts_condition_ablation():
     img = torch.rand(2, 3, 32, 32) * 2 - 1
     for mode, key in (("f_id", "f_id"), ("f_id+f_m", "f")):

@@ -26,7 +26,8 @@ class ClipError(ValueError):
     """A manifest item that cannot be used for training (reason in the message)."""
 
 
-def _resize(frames: np.ndarray, size: int) -> np.ndarray:
+def resize_frames(frames: np.ndarray, size: int) -> np.ndarray:
+    """Square uint8 frames ``(T, H, H, 3)`` -> ``(T, size, size, 3)`` (area when shrinking)."""
     import cv2
 
     if frames.shape[1] == size and frames.shape[2] == size:
@@ -83,7 +84,7 @@ class AVClips:
             raise ClipError("no audio track (or shorter than 8 mel frames)")
         mel = torch.as_tensor(np.asarray(self.mel_fn(audio)), dtype=torch.float32)
         tokens = torch.tensor(self.tokens_fn(item.text), dtype=torch.long)
-        frames = _resize(video.frames, self.size)
+        frames = resize_frames(video.frames, self.size)
         n_mel_frames = int(np.ceil(mel.shape[1] * self.hop * self.fps / self.sample_rate))
         frames = frames[: max(1, min(len(frames), n_mel_frames))]
         record = {"id": item.id, "frames": frames, "mel": mel, "tokens": tokens, "speaker": item.speaker}

@@ -3,7 +3,8 @@
 Stages (paper): the TTS is pretrained first (``python -m ttsf.train tts``; its checkpoint
 is ``init.tts``), optionally the face branch is warmed up (``ttsf.train face``,
 ``init.face``), then everything is trained jointly on windows of ``train.window`` video
-frames (paper: 32) with
+frames (paper: 32; the motion sampler may see a longer window, ``train.motion_window``, of
+which the generator renders the first ``train.window`` frames) with
 
     L = 0.1·GAN + 1·rec + 0.3·id + 0.1·sync + 0.1·cfm + 1·ae + 0.1·prior + 1·tts
 
@@ -32,8 +33,40 @@ from ttsf.train.face import autocast, discriminator_step, load_face
 log = logging.getLogger(__name__)
 
 
+#: TTS parameters that read the speaker condition; they are re-initialised when the joint
+#: model's condition (a face feature of ``style_dim``) is not the pretrained TTS's.
+CONDITION_KEYS = ("cond_proj.", "speakers.")
+
+
+def tts_body_state(pretrained: dict, target: dict, keep_condition: bool) -> tuple[dict, list[str]]:
+    """The pretrained TTS's weights, without its condition input unless ``keep_condition``.
+
+    The paper pretrains the TTS before joint training. A TTS pretrained on a face feature
+    of the joint model's size keeps everything (``keep_condition``); one pretrained with
+    another conditioning (a speaker-embedding table) keeps everything but the layers in
+    :data:`CONDITION_KEYS`, which the joint model then learns from f_id. Returns
+    ``(state, dropped keys)``; any other shape mismatch is an error.
+    """
+    state, dropped = {}, []
+    for k, v in pretrained.items():
+        if k.startswith(CONDITION_KEYS) and not (keep_condition and k in target):
+            dropped.append(k)
+            continue
+        if k in target and tuple(target[k].shape) != tuple(v.shape):
+            raise ValueError(f"pretrained TTS weight {k} has shape {tuple(v.shape)}, the joint model's is "
+                             f"{tuple(target[k].shape)}; pretrain the TTS with the same sizes")
+        state[k] = v
+    return state, sorted(dropped)
+
+
 def init_from(model, init: dict, device) -> dict:
-    """Load ``init.face`` (face-stage checkpoint) and ``init.tts`` (TTS checkpoint) weights."""
+    """Load ``init.face`` (face-stage checkpoint) and ``init.tts`` (TTS checkpoint) weights.
+
+    ``init.tts`` may be conditioned on anything (``face`` of another size, a speaker table):
+    its condition input is left at the joint model's initialisation (see :func:`tts_body_state`).
+    """
+    from ttsf.hashing import sha256_file
+
     done = {}
     if init.get("face"):
         fcfg, state = load_face(init["face"], device)
@@ -41,15 +74,25 @@ def init_from(model, init: dict, device) -> dict:
             raise ValueError(f"init.face {init['face']}: face config {fcfg} differs from the model's {model.cfg.face}")
         model.face.load_state_dict(state)
         done["face"] = str(init["face"])
+        done["face_sha256"] = sha256_file(init["face"])
     if init.get("tts"):
         from ttsf.tts.checkpoint import read_checkpoint
 
         blob = read_checkpoint(init["tts"])
-        missing, unexpected = model.tts.load_state_dict(blob["model"], strict=False)
-        if unexpected or [k for k in missing if not k.startswith("cond_proj")]:
+        pre_cfg = blob["config"]
+        keep = pre_cfg.get("cond_mode") == "face" and int(pre_cfg.get("cond_dim") or 0) == model.cfg.face.style_dim
+        state, reset = tts_body_state(blob["model"], model.tts.state_dict(), keep)
+        missing, unexpected = model.tts.load_state_dict(state, strict=False)
+        if unexpected or [k for k in missing if not k.startswith(CONDITION_KEYS)]:
             raise ValueError(f"init.tts {init['tts']}: incompatible TTS weights (missing {missing[:5]}, "
-                             f"unexpected {unexpected[:5]}); pretrain the TTS with cond_mode face and the same sizes")
+                             f"unexpected {unexpected[:5]}); pretrain the TTS with the same sizes")
         done["tts"] = str(init["tts"])
+        done["tts_sha256"] = sha256_file(init["tts"])
+        done["tts_cond_mode"] = str(pre_cfg.get("cond_mode"))
+        done["tts_reset"] = [] if keep else sorted(k for k in model.tts.state_dict() if k.startswith(CONDITION_KEYS))
+        if reset:
+            log.info("init.tts %s: condition input %s starts fresh (pretrained with cond_mode %s)",
+                     init["tts"], reset, done["tts_cond_mode"])
     return done
 
 
@@ -74,7 +117,8 @@ def joint_step_losses(out: dict, batch: dict, mods: dict, weights, disc, device)
     """Image-space losses on the valid frames of the windows (+ the model's own losses)."""
     from ttsf.losses.gan import g_loss
 
-    fake, real = out["fake"], batch["frames"].to(device)
+    fake = out["fake"]
+    real = batch["frames"][:, : fake.shape[1]].to(device)  # the rendered part of the window
     valid = out["mask"][:, 0].bool()  # (B, T)
     ff, rf = fake[valid], real[valid]
     rec, l1, perc = mods["rec"](ff.float(), rf)
@@ -154,6 +198,9 @@ def train(cfg: dict, resume: bool = True) -> dict:
     t0 = time.time()
     amp = bool(tc["amp"])
     window = int(tc["window"])
+    motion_window = int(tc["motion_window"] or window)
+    if motion_window < window:
+        raise ValueError(f"train.motion_window {motion_window} < train.window {window}")
     cfm_gen = torch.Generator(device=device).manual_seed(int(tc["seed"]) * 7919 + rank + step)
 
     def save_last():
@@ -165,12 +212,12 @@ def train(cfg: dict, resume: bool = True) -> dict:
     while step < int(tc["steps"]):
         model.train()
         idx = rng.integers(0, len(data), size=int(tc["batch_size"]))
-        batch = collate([data.sample(int(i), window, rng) for i in idx])
+        batch = collate([data.sample(int(i), motion_window, rng) for i in idx])
         dev_batch = {k: (v.to(device) if torch.is_tensor(v) else v) for k, v in batch.items()}
         with autocast(device, amp):
             out = model.joint_losses(dev_batch["source"], dev_batch["frames"], dev_batch["offsets"],
                                      dev_batch["tokens"], dev_batch["token_lengths"], dev_batch["mel"],
-                                     dev_batch["mel_lengths"], cfm_gen)
+                                     dev_batch["mel_lengths"], cfm_gen, render=window)
             res = joint_step_losses(out, dev_batch, mods, weights, disc, device)
             total = weighted_total(res["losses"], weights)
         opt_g.zero_grad(set_to_none=True)
