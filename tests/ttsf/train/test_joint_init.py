@@ -67,3 +67,27 @@ def test_other_sizes_are_refused(tmp_path):
     _pretrained_tts(other, "speaker_embedding", 24, enc_filter=48)
     with pytest.raises(ValueError, match="enc|shape"):
         init_from(model, {"tts": other}, "cpu")
+
+
+def test_face_warm_up_fits_any_layer_routing_but_not_other_sizes(tmp_path):
+    import dataclasses
+
+    from ttsf.face.model import FaceBranch
+    from ttsf.train.face import FACE_FORMAT
+
+    model_cfg = yaml.safe_load(CI_CONFIG.read_text())["model"]
+    model_cfg["tts"].update(mel_mean=-6.0, mel_std=3.0)
+    warm_cfg = TTSFConfig.from_dict(model_cfg).face  # 32 px: lip layers 3-4 by default
+    torch.manual_seed(5)
+    warm = FaceBranch(warm_cfg)
+    path = tmp_path / "face.pt"
+    torch.save({"format": FACE_FORMAT, "face_config": warm_cfg.to_dict(), "model": warm.state_dict()}, path)
+    model = TTSF(TTSFConfig.from_dict({**model_cfg, "face": {**model_cfg["face"], "lip_layers": [4]}}))
+    done = init_from(model, {"face": path}, "cpu")
+    assert model.cfg.face.lip_set == (4,) and done["face_sha256"]
+    assert all(torch.equal(v, warm.state_dict()[k]) for k, v in model.face.state_dict().items())
+    other = dataclasses.replace(warm_cfg, n_motion=4)
+    torch.save({"format": FACE_FORMAT, "face_config": other.to_dict(), "model": FaceBranch(other).state_dict()},
+               tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="differs"):
+        init_from(model, {"face": tmp_path / "other.pt"}, "cpu")
