@@ -164,23 +164,28 @@ class TTSF(nn.Module):
     def joint_losses(self, source: torch.Tensor, frames: torch.Tensor, offsets: torch.Tensor,
                      tokens: torch.Tensor, token_lengths: torch.Tensor, mel: torch.Tensor,
                      mel_lengths: torch.Tensor, generator: Optional[torch.Generator] = None,
-                     render: Optional[int] = None) -> dict:
+                     render: Optional[int] = None, render_start: Optional[torch.Tensor] = None) -> dict:
         """Generator-side forward of joint training on windows of ``T`` frames.
 
         source ``(B, 3, S, S)``; frames ``(B, T, 3, S, S)`` ground-truth window starting at
         video frame ``offsets`` ``(B,)``; tokens ``(B, L_t)``; mel ``(B, 80, L_m)``
         (log-mel, whole utterance). The motion sampler learns from all ``T`` frames (paper:
-        32); the generator renders the first ``render`` of them (default all; a shorter
-        image window saves generator compute, E_m then reads the rest without gradient —
-        the sampler's targets are detached anyway). Returns ``fake`` ``(B, render, 3, S, S)``,
-        ``f_lip`` ``(B, render, D)``, ``mask`` ``(B, 1, render)`` and ``loss_tts``,
-        ``loss_ae``, ``loss_prior``, ``loss_cfm`` plus the TTS components ``tts_prior``,
-        ``tts_duration``, ``tts_cfm`` (for logging).
+        32); the generator renders ``render`` of them (default all), frames
+        ``render_start[i] .. render_start[i] + render - 1`` of window ``i`` (default 0). A
+        shorter image window saves generator compute; E_m then reads the whole window again
+        without gradient for the sampler, whose targets are detached anyway. Returns ``fake``
+        ``(B, render, 3, S, S)``, ``f_lip`` ``(B, render, D)``, ``mask`` ``(B, 1, render)``,
+        ``render_offsets`` (video frame of each rendered window's first frame) and
+        ``loss_tts``, ``loss_ae``, ``loss_prior``, ``loss_cfm`` plus the TTS components
+        ``tts_prior``, ``tts_duration``, ``tts_cfm`` (for logging).
         """
         b, t = frames.shape[:2]
         r = t if render is None else int(render)
         if not 1 <= r <= t:
             raise ValueError(f"render must be in 1..{t} (the window), got {render}")
+        start = torch.zeros(b, dtype=torch.long) if render_start is None else render_start.long().cpu()
+        if start.shape != (b,) or int(start.min()) < 0 or int(start.max()) + r > t:
+            raise ValueError(f"render_start must be (B,) in 0..{t - r}, got {render_start}")
         src = self.face.encode(source)
         out = self.tts(tokens, token_lengths, mel, mel_lengths, self.speaker_condition(src))
         n_frames = self.frames_for_mel(mel_lengths)
@@ -188,20 +193,23 @@ class TTSF(nn.Module):
         if f_lip_all.shape[1] < int(offsets.max()) + t:
             f_lip_all = nn.functional.pad(f_lip_all, (0, 0, 0, int(offsets.max()) + t - f_lip_all.shape[1]))
         f_lip = torch.stack([f_lip_all[i, int(offsets[i]): int(offsets[i]) + t] for i in range(b)])
-        f_m = self.face.motion_of(frames[:, :r].flatten(0, 1)).view(b, r, -1)
+        rows = torch.arange(b)[:, None]
+        idx = start[:, None] + torch.arange(r)[None]  # (B, r) rendered positions in the window
+        f_m = self.face.motion_of(frames[rows, idx].flatten(0, 1)).view(b, r, -1)
         f_m_all = f_m
         if r < t:
             with torch.no_grad():
-                rest = self.face.motion_of(frames[:, r:].flatten(0, 1)).view(b, t - r, -1)
-            f_m_all = torch.cat([f_m, rest], 1)
+                f_m_all = self.face.motion_of(frames.flatten(0, 1)).view(b, t, -1)
         feats = [x.repeat_interleave(r, 0) for x in src["feats"]]
         f_id = src["f_id"].repeat_interleave(r, 0)
-        fake = self.face.generate(feats, f_id, f_m.flatten(0, 1), f_lip[:, :r].flatten(0, 1))
+        f_lip_r = f_lip[rows, idx]
+        fake = self.face.generate(feats, f_id, f_m.flatten(0, 1), f_lip_r.flatten(0, 1))
         fake = fake.view(b, r, *frames.shape[2:])
         valid = (offsets[:, None] + torch.arange(t, device=frames.device)[None]) < n_frames[:, None]
         mask = valid[:, None].to(frames.dtype)
         motion = self.sampler.losses(f_m_all.transpose(1, 2), f_lip.detach().transpose(1, 2), mask, generator)
-        return {"fake": fake, "f_lip": f_lip[:, :r], "mask": mask[:, :, :r], "loss_tts": out["loss"],
+        return {"fake": fake, "f_lip": f_lip_r, "mask": mask[:, 0][rows, idx][:, None],
+                "render_offsets": offsets + start.to(offsets.device), "loss_tts": out["loss"],
                 "tts_prior": out["loss_prior"].detach(), "tts_duration": out["loss_duration"].detach(),
                 "tts_cfm": out["loss_cfm"].detach(), "loss_ae": motion["loss_ae"],
                 "loss_prior": motion["loss_prior"], "loss_cfm": motion["loss_cfm"]}
@@ -303,8 +311,9 @@ class TTSF(nn.Module):
         out = self.tts(tokens, torch.tensor([tokens.shape[1]], device=device), mel,
                        torch.tensor([mel.shape[2]], device=device), self.speaker_condition(src))
         t = len(frames)
-        f_lip = self.mapper(out["features"], torch.tensor([t], device=device))[:, :t]
-        f_lip = nn.functional.pad(f_lip, (0, 0, 0, t - f_lip.shape[1]))
+        # f_lip at the speech's own frame count (as in training), then cut / zero-padded to the video
+        f_lip = self.mapper(out["features"], self.frames_for_mel(torch.tensor([mel.shape[2]], device=device)))
+        f_lip = nn.functional.pad(f_lip[:, :t], (0, 0, 0, max(0, t - f_lip.shape[1])))
         f_m = torch.cat([self.face.motion_of(to_image_tensor(frames[s:s + 32]).to(device))
                          for s in range(0, t, 32)])[None]
         video = to_uint8(self.face.animate(src, f_m, f_lip)[0])

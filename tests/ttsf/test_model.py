@@ -105,6 +105,11 @@ def test_reenact_follows_the_driving_frames_and_speech(portrait):
     assert (motions[2][0][0] - motions[2][0][0][:1]).abs().max() < 1e-5  # still frames -> constant motion
     c = m.reenact(TEXT, src, driving, 0.5 * wav[::-1].copy())
     assert not np.array_equal(a, c)  # the lip feature follows the speech
+    # speech shorter than the video: f_lip keeps the speech's own timing, then zero-padded (no stretch)
+    short = wav[: 30 * 640]
+    m.reenact(TEXT, src, driving, short)
+    f_lip = motions[-1][1][0]
+    assert f_lip.shape == (40, 32) and torch.count_nonzero(f_lip[30:]) == 0 and torch.count_nonzero(f_lip[:30]) > 0
     with pytest.raises(ValueError, match="reenact needs"):
         m.reenact(TEXT, src, driving[:, :16], wav)
 
@@ -123,17 +128,28 @@ def test_joint_losses_sampler_window_longer_than_the_rendered_one():
     m.sampler.losses = lambda f_m, f_lip, mask, g=None: seen.update(f_m=f_m, mask=mask) or orig(f_m, f_lip, mask, g)
     args = (frames[:, 0], frames, torch.tensor([0, 3]), tokens, torch.tensor([tokens.shape[1]] * b), mel,
             torch.tensor([120, 120]))
-    out = m.joint_losses(*args, render=r)
+    rendered = []
+    gen = m.face.generate
+    m.face.generate = lambda feats, f_id, f_m, f_lip: rendered.append(f_m.detach().clone()) or gen(feats, f_id, f_m,
+                                                                                                    f_lip)
+    start = torch.tensor([1, 4])
+    out = m.joint_losses(*args, render=r, render_start=start)
     assert out["fake"].shape == (b, r, 3, 32, 32) and out["mask"].shape == (b, 1, r)
     assert out["f_lip"].shape == (b, r, 32)
+    assert out["render_offsets"].tolist() == [1, 7]  # window offsets [0, 3] + render starts [1, 4]
     assert seen["f_m"].shape == (b, 32, t) and seen["mask"].shape == (b, 1, t)  # the sampler sees all 6 frames
     with torch.no_grad():
-        want = m.face.motion_of(frames.flatten(0, 1)).view(b, t, -1).transpose(1, 2)
-    torch.testing.assert_close(seen["f_m"], want, rtol=1e-5, atol=1e-6)
-    out["fake"].sum().backward()  # gradients reach E_m through the rendered frames only
+        want = m.face.motion_of(frames.flatten(0, 1)).view(b, t, -1)
+    torch.testing.assert_close(seen["f_m"], want.transpose(1, 2), rtol=1e-5, atol=1e-6)
+    # the generator renders frames 1-2 of window 0 and 4-5 of window 1
+    torch.testing.assert_close(rendered[0].view(b, r, -1), torch.stack([want[0, 1:3], want[1, 4:6]]),
+                               rtol=1e-5, atol=1e-6)
+    out["fake"].sum().backward()  # gradients reach E_m through the rendered frames
     assert m.face.motion.codes.weight.grad is not None
     with pytest.raises(ValueError, match="render"):
         m.joint_losses(*args, render=t + 1)
+    with pytest.raises(ValueError, match="render_start"):
+        m.joint_losses(*args, render=r, render_start=torch.tensor([0, 5]))
 
 
 def test_tts_condition_ablation():
@@ -199,3 +215,20 @@ def test_joint_training_then_cli(tiny_corpus, tmp_path):
     proc = subprocess.run(cmd[:6] + [str(blank)] + cmd[7:], capture_output=True, text=True, cwd=REPO, env=env,
                           timeout=300)
     assert proc.returncode == 2 and "no face detected" in proc.stderr
+
+
+def test_joint_training_with_a_longer_motion_window(tiny_corpus, tmp_path):
+    from ttsf.train.av_common import read_config
+    from ttsf.train.joint import train
+
+    cfg = read_config(CI_CONFIG, {"data.root": str(tiny_corpus), "train.out_dir": str(tmp_path / "run"),
+                                  "train.steps": 2, "train.sample_every": 2, "train.window": 3,
+                                  "train.motion_window": 10})
+    res = train(cfg, resume=False)
+    row = res["history"][-1]
+    assert res["steps"] == 2 and all(math.isfinite(row[k]) for k in ("loss_rec", "loss_cfm", "loss_prior"))
+    assert (tmp_path / "run" / "samples" / "step_0000002.png").is_file()
+    cfg = read_config(CI_CONFIG, {"data.root": str(tiny_corpus), "train.out_dir": str(tmp_path / "bad"),
+                                  "train.window": 8, "train.motion_window": 4})
+    with pytest.raises(ValueError, match="motion_window"):
+        train(cfg, resume=False)

@@ -3,8 +3,8 @@
 Stages (paper): the TTS is pretrained first (``python -m ttsf.train tts``; its checkpoint
 is ``init.tts``), optionally the face branch is warmed up (``ttsf.train face``,
 ``init.face``), then everything is trained jointly on windows of ``train.window`` video
-frames (paper: 32; the motion sampler may see a longer window, ``train.motion_window``, of
-which the generator renders the first ``train.window`` frames) with
+frames (paper: 32; the motion sampler may see a longer window, ``train.motion_window``, in
+which the generator renders ``train.window`` frames at a random position) with
 
     L = 0.1·GAN + 1·rec + 0.3·id + 0.1·sync + 0.1·cfm + 1·ae + 0.1·prior + 1·tts
 
@@ -63,8 +63,10 @@ def tts_body_state(pretrained: dict, target: dict, keep_condition: bool) -> tupl
 def init_from(model, init: dict, device) -> dict:
     """Load ``init.face`` (face-stage checkpoint) and ``init.tts`` (TTS checkpoint) weights.
 
-    ``init.tts`` may be conditioned on anything (``face`` of another size, a speaker table):
-    its condition input is left at the joint model's initialisation (see :func:`tts_body_state`).
+    ``init.tts`` may be conditioned on a face feature of another size or on a speaker table
+    (``cond_mode`` face or speaker_embedding; an unconditioned TTS has other layer widths and
+    is refused): its condition input is left at the joint model's initialisation (see
+    :func:`tts_body_state`).
     """
     from ttsf.hashing import sha256_file
 
@@ -121,7 +123,10 @@ def joint_step_losses(out: dict, batch: dict, mods: dict, weights, disc, device)
     from ttsf.losses.gan import g_loss
 
     fake = out["fake"]
-    real = batch["frames"][:, : fake.shape[1]].to(device)  # the rendered part of the window
+    # the rendered part of each window (frames render_offsets - offsets .. + render - 1)
+    start = (out["render_offsets"] - batch["offsets"].to(out["render_offsets"].device)).cpu()
+    idx = start[:, None] + torch.arange(fake.shape[1])[None]
+    real = batch["frames"][torch.arange(len(idx))[:, None], idx].to(device)
     valid = out["mask"][:, 0].bool()  # (B, T)
     ff, rf = fake[valid], real[valid]
     rec, l1, perc = mods["rec"](ff.float(), rf)
@@ -136,7 +141,7 @@ def joint_step_losses(out: dict, batch: dict, mods: dict, weights, disc, device)
         feats = batch[mods["sync"].audio_feature]  # mel (TorchScript experts) or mfcc (syncnet_python nets)
         audio = torch.stack([
             nn.functional.pad(feats[i], (0, 4 * t))[:, 4 * int(o): 4 * (int(o) + t)]
-            for i, o in enumerate(batch["offsets"])]).to(device)
+            for i, o in enumerate(out["render_offsets"])]).to(device)
         losses["loss_sync"] = mods["sync"](fake.float(), audio)
     return {"losses": losses, "l1": float(l1), "perceptual": float(perc), "fake_flat": ff, "real_flat": rf}
 
@@ -216,11 +221,14 @@ def train(cfg: dict, resume: bool = True) -> dict:
         model.train()
         idx = rng.integers(0, len(data), size=int(tc["batch_size"]))
         batch = collate([data.sample(int(i), motion_window, rng) for i in idx])
+        render_start = torch.from_numpy(rng.integers(0, motion_window - window + 1, size=len(idx))) \
+            if motion_window > window else torch.zeros(len(idx), dtype=torch.long)
         dev_batch = {k: (v.to(device) if torch.is_tensor(v) else v) for k, v in batch.items()}
         with autocast(device, amp):
             out = model.joint_losses(dev_batch["source"], dev_batch["frames"], dev_batch["offsets"],
                                      dev_batch["tokens"], dev_batch["token_lengths"], dev_batch["mel"],
-                                     dev_batch["mel_lengths"], cfm_gen, render=window)
+                                     dev_batch["mel_lengths"], cfm_gen, render=window,
+                                     render_start=render_start)
             res = joint_step_losses(out, dev_batch, mods, weights, disc, device)
             total = weighted_total(res["losses"], weights)
         opt_g.zero_grad(set_to_none=True)
@@ -241,7 +249,7 @@ def train(cfg: dict, resume: bool = True) -> dict:
             log.info("joint step %d: %s", step, {k: round(v, 4) for k, v in row.items() if isinstance(v, float)})
         if rank == 0 and tc["sample_every"] and step % int(tc["sample_every"]) == 0:
             save_grid(out_dir / "samples" / f"step_{step:07d}.png", batch["source"], out["fake"][:, 0],
-                      batch["frames"][:, 0])
+                      batch["frames"][torch.arange(len(render_start)), render_start])
         if tc["ckpt_every"] and step % int(tc["ckpt_every"]) == 0:
             save_last()
         if tc["max_minutes"] is not None and time.time() - t0 > 60 * float(tc["max_minutes"]):
