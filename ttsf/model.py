@@ -174,7 +174,8 @@ class TTSF(nn.Module):
         ``render_start[i] .. render_start[i] + render - 1`` of window ``i`` (default 0). A
         shorter image window saves generator compute; E_m then reads the whole window again
         without gradient for the sampler, whose targets are detached anyway. Returns ``fake``
-        ``(B, render, 3, S, S)``, ``f_lip`` ``(B, render, D)``, ``mask`` ``(B, 1, render)``,
+        and the ground-truth frames it renders, ``real`` (both ``(B, render, 3, S, S)``),
+        ``f_lip`` ``(B, render, D)``, ``mask`` ``(B, 1, render)``,
         ``render_offsets`` (video frame of each rendered window's first frame) and
         ``loss_tts``, ``loss_ae``, ``loss_prior``, ``loss_cfm`` plus the TTS components
         ``tts_prior``, ``tts_duration``, ``tts_cfm`` (for logging).
@@ -208,7 +209,7 @@ class TTSF(nn.Module):
         valid = (offsets[:, None] + torch.arange(t, device=frames.device)[None]) < n_frames[:, None]
         mask = valid[:, None].to(frames.dtype)
         motion = self.sampler.losses(f_m_all.transpose(1, 2), f_lip.detach().transpose(1, 2), mask, generator)
-        return {"fake": fake, "f_lip": f_lip_r, "mask": mask[:, 0][rows, idx][:, None],
+        return {"fake": fake, "real": frames[rows, idx], "f_lip": f_lip_r, "mask": mask[:, 0][rows, idx][:, None],
                 "render_offsets": offsets + start.to(offsets.device), "loss_tts": out["loss"],
                 "tts_prior": out["loss_prior"].detach(), "tts_duration": out["loss_duration"].detach(),
                 "tts_cfm": out["loss_cfm"].detach(), "loss_ae": motion["loss_ae"],

@@ -137,6 +137,7 @@ def test_joint_losses_sampler_window_longer_than_the_rendered_one():
     assert out["fake"].shape == (b, r, 3, 32, 32) and out["mask"].shape == (b, 1, r)
     assert out["f_lip"].shape == (b, r, 32)
     assert out["render_offsets"].tolist() == [1, 7]  # window offsets [0, 3] + render starts [1, 4]
+    assert torch.equal(out["real"], torch.stack([frames[0, 1:3], frames[1, 4:6]]))
     assert seen["f_m"].shape == (b, 32, t) and seen["mask"].shape == (b, 1, t)  # the sampler sees all 6 frames
     with torch.no_grad():
         want = m.face.motion_of(frames.flatten(0, 1)).view(b, t, -1)

@@ -122,11 +122,7 @@ def joint_step_losses(out: dict, batch: dict, mods: dict, weights, disc, device)
     """Image-space losses on the valid frames of the windows (+ the model's own losses)."""
     from ttsf.losses.gan import g_loss
 
-    fake = out["fake"]
-    # the rendered part of each window (frames render_offsets - offsets .. + render - 1)
-    start = (out["render_offsets"] - batch["offsets"].to(out["render_offsets"].device)).cpu()
-    idx = start[:, None] + torch.arange(fake.shape[1])[None]
-    real = batch["frames"][torch.arange(len(idx))[:, None], idx].to(device)
+    fake, real = out["fake"], out["real"]  # the rendered part of each window
     valid = out["mask"][:, 0].bool()  # (B, T)
     ff, rf = fake[valid], real[valid]
     rec, l1, perc = mods["rec"](ff.float(), rf)
@@ -249,7 +245,7 @@ def train(cfg: dict, resume: bool = True) -> dict:
             log.info("joint step %d: %s", step, {k: round(v, 4) for k, v in row.items() if isinstance(v, float)})
         if rank == 0 and tc["sample_every"] and step % int(tc["sample_every"]) == 0:
             save_grid(out_dir / "samples" / f"step_{step:07d}.png", batch["source"], out["fake"][:, 0],
-                      batch["frames"][torch.arange(len(render_start)), render_start])
+                      out["real"][:, 0])
         if tc["ckpt_every"] and step % int(tc["ckpt_every"]) == 0:
             save_last()
         if tc["max_minutes"] is not None and time.time() - t0 > 60 * float(tc["max_minutes"]):
