@@ -104,28 +104,29 @@ class SyncLoss(nn.Module):
         return self
 
 
+def _weights_file(spec: str, hint: str) -> tuple[Path, str]:
+    """(path, sha256) of the SyncNet file named by ``<backend>:<path>``; MissingWeights (with
+    ``hint``) when it does not exist."""
+    path = Path(spec.split(":", 1)[1]).expanduser()
+    if not path.is_file():
+        raise MissingWeights(f"sync loss SyncNet {path} not found: {hint}")
+    return path, sha256_file(path)
+
+
 def build_sync_loss(spec: str, crop: Optional[Sequence[float]] = None) -> Optional[SyncLoss]:
     """The sync loss of a ``losses.sync`` spec; ``crop`` (``losses.sync_crop``) applies to ``syncnet:``."""
     if spec == "none":
         return None
     if spec.startswith("torchscript:"):
-        path = Path(spec.split(":", 1)[1]).expanduser()
-        if not path.is_file():
-            raise MissingWeights(
-                f"sync loss SyncNet {path} not found: script a SyncNet exposing embed_video/embed_audio "
-                "(see ttsf/losses/sync.py) and pass its path, or set losses.sync_backend: none")
-        sha = sha256_file(path)
+        path, sha = _weights_file(spec, "script a SyncNet exposing embed_video/embed_audio "
+                                        "(see ttsf/losses/sync.py) and pass its path, or set losses.sync_backend: none")
         return SyncLoss(torch.jit.load(str(path), map_location="cpu").eval(),
                         {"backend": "torchscript", "path": str(path), "sha256": sha})
     if spec.startswith("syncnet:"):
         from eval.metrics.nets.syncnet import load_syncnet
 
-        path = Path(spec.split(":", 1)[1]).expanduser()
-        if not path.is_file():
-            raise MissingWeights(
-                f"sync loss SyncNet {path} not found: train one with `python -m eval.metrics.lse train` or pass "
-                "syncnet_v2.model (`python -m eval.weights download syncnet_v2`), or set losses.sync: none")
-        sha = sha256_file(path)
+        path, sha = _weights_file(spec, "train one with `python -m eval.metrics.lse train` or pass syncnet_v2.model "
+                                        "(`python -m eval.weights download syncnet_v2`), or set losses.sync: none")
         adapter = SyncNetAdapter(load_syncnet(path), crop).eval()
         return SyncLoss(adapter, {"backend": "syncnet", "path": str(path), "sha256": sha, "crop": adapter.crop},
                         distance="euclidean", audio_feature="mfcc")

@@ -1,6 +1,7 @@
 """Sync loss through a syncnet_python-architecture SyncNet (``syncnet:<path>`` backend)."""
 
 import os
+from functools import partial
 
 import numpy as np
 import pytest
@@ -21,18 +22,25 @@ def test_missing_syncnet_is_a_clear_error(tmp_path):
         build_sync_loss("bogus")
 
 
+class _Probe(torch.nn.Module):
+    """A stand-in SyncNet that records what the adapter feeds it (into ``seen``)."""
+
+    def __init__(self, seen: dict):
+        super().__init__()
+        self.seen = seen
+
+    def forward_lip(self, x):
+        self.seen["lip"] = x
+        return x.mean(dim=(2, 3, 4))
+
+    def forward_aud(self, x):
+        self.seen["aud"] = x
+        return x.mean(dim=(2, 3))[:, :1].repeat(1, 3)
+
+
 def test_adapter_feeds_the_network_bgr_0_255_at_224():
     seen = {}
-
-    class Probe(torch.nn.Module):
-        def forward_lip(self, x):
-            seen["lip"] = x
-            return x.mean(dim=(2, 3, 4))
-
-        def forward_aud(self, x):
-            seen["aud"] = x
-            return x.mean(dim=(2, 3))[:, :1].repeat(1, 3)
-
+    Probe = partial(_Probe, seen)
     frames = torch.zeros(2, 5, 3, 64, 64)
     frames[:, :, 0] = 1.0  # pure red in RGB, [-1, 1]
     SyncNetAdapter(Probe()).embed_video(frames)
@@ -70,12 +78,7 @@ def test_offline_syncnet_loss_prefers_aligned_audio(tiny_corpus):
 
 def test_crop_matches_a_manual_crop_and_pads_grey():
     seen = {}
-
-    class Probe(torch.nn.Module):
-        def forward_lip(self, x):
-            seen["lip"] = x
-            return x.mean(dim=(2, 3, 4))
-
+    Probe = partial(_Probe, seen)
     ramp = torch.linspace(-1, 1, 100)
     frames = torch.stack([ramp[None, :].expand(100, 100), ramp[:, None].expand(100, 100),
                           (ramp[None, :] * ramp[:, None])]).expand(1, 5, 3, 100, 100)  # smooth RGB
