@@ -85,6 +85,9 @@ class AudioMapper(nn.Module):
         self.stages = nn.ModuleList(
             MRF(cfg.mapper_channels, cfg.mapper_kernels, cfg.mapper_dilations) for _ in range(cfg.mapper_stages))
         self.post = nn.Conv1d(cfg.mapper_channels, cfg.motion_dim, 1)
+        if cfg.mapper_zero_init:
+            nn.init.zeros_(self.post.weight)
+            nn.init.zeros_(self.post.bias)
         self.reduction = sum(s.reduction for s in self.stages)
 
     def condition(self, features: dict) -> torch.Tensor:

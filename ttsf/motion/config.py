@@ -14,6 +14,9 @@ class MotionConfig:
 
     ``mapper_inputs`` selects the audio-mapper ablation of Table 5: ``("e_t",)``,
     ``("e_t", "f_tilde")`` or ``("e_t", "f_tilde", "energy")`` (the paper's model).
+    ``mapper_zero_init`` starts the mapper's output layer at zero, so f_lip = 0 at the first
+    joint step: a face warm-up trained with ``train.lip_input: none`` (lip layers fed f_id
+    alone) then continues without a jump. Only the initialisation differs.
     """
 
     motion_dim: int = 512  # = FaceConfig.style_dim
@@ -24,6 +27,7 @@ class MotionConfig:
     mapper_kernels: tuple[int, ...] = (3, 5, 7)
     mapper_dilations: tuple[int, ...] = (1, 3)
     mapper_stages: int = 2
+    mapper_zero_init: bool = False
     mel_per_frame: int = 4  # 100 mel frames/s over 25 video frames/s
     compressed_dim: int = 16  # f_c
     normaliser_hidden: int = 256

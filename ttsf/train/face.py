@@ -1,8 +1,11 @@
 """Face-branch warm-up: ``python -m ttsf.train face --config configs/face/<name>.yaml``.
 
 Trains E_v, E_m and G (LIA-style self-reconstruction: source frame + driving frame of
-the same clip -> driving frame; every layer gets ``f_id + f_m``, no audio) with the
-StyleGAN2 discriminator. Losses: GAN (non-saturating, R1), L1 + perceptual, identity;
+the same clip -> driving frame; no audio) with the StyleGAN2 discriminator. Motion layers get
+``f_id + f_m``; the eq. 1 lip layers get ``f_id + f_m`` too (``train.lip_input: f_m``) or
+``f_id`` alone (``none``: what they get at the start of a joint stage whose audio mapper
+starts at zero, ``model.motion.mapper_zero_init``), so pose must reach them through the
+lower layers' features. Losses: GAN (non-saturating, R1), L1 + perceptual, identity;
 weights from ``losses.weights`` (paper defaults). The joint stage
 (:mod:`ttsf.train.joint`) starts from its checkpoint (``init.face``).
 
@@ -75,6 +78,8 @@ def train(cfg: dict, resume: bool = True) -> dict:
     from ttsf.train.av_data import AVClips, collate
 
     tc, lc, dc = cfg["train"], cfg["losses"], cfg["data"]
+    if tc["lip_input"] not in ("f_m", "none"):
+        raise ValueError(f"train.lip_input must be 'f_m' or 'none', got {tc['lip_input']!r}")
     rank, world, device, rng = start_run(tc)
     fcfg = FaceConfig.from_dict(cfg["model"].get("face", cfg["model"]))
     weights = LossWeights.from_dict(lc["weights"])
@@ -124,7 +129,8 @@ def train(cfg: dict, resume: bool = True) -> dict:
         with autocast(device, amp):
             enc = face.encode(source)
             f_m = face.motion_of(target)
-            fake = face.generate(enc["feats"], enc["f_id"], f_m, None)
+            f_lip = torch.zeros_like(f_m) if tc["lip_input"] == "none" else None
+            fake = face.generate(enc["feats"], enc["f_id"], f_m, f_lip)
             rec, l1, perc = mods["rec"](fake.float(), target)
             losses = {"loss_rec": rec}
             if weights.gan:

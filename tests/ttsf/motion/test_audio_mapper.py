@@ -56,3 +56,16 @@ def test_short_inputs_are_stretched_not_failed():
     m = AudioMapper(MotionConfig(**SMALL))
     feats = _features(lm=6)
     assert m(feats, torch.tensor([2, 2])).shape == (2, 2, 8)
+
+
+def test_zero_init_starts_f_lip_at_zero_and_still_learns():
+    torch.manual_seed(0)
+    default = AudioMapper(MotionConfig(**SMALL))
+    assert default(_features(), torch.tensor([15, 15])).abs().max() > 1e-3
+    m = AudioMapper(MotionConfig(**SMALL, mapper_zero_init=True))
+    out = m(_features(), torch.tensor([15, 15]))
+    assert out.abs().max() == 0
+    (out * torch.randn_like(out)).sum().backward()
+    assert m.post.weight.grad.abs().max() > 0  # the output layer gets a gradient at step 0
+    # only the output layer is zeroed: the rest is the default initialisation
+    assert m.pre.weight.abs().max() > 0 and MotionConfig(mapper_zero_init=True).to_dict()["mapper_zero_init"]
