@@ -155,16 +155,34 @@ def save_atomic(blob: dict, path: Path) -> None:
     tmp.replace(path)
 
 
+RECIPE_KEYS = ("window", "motion_window", "lip_input")
+
+
+def training_recipe(tc: Mapping[str, Any]) -> dict:
+    """The ``train`` keys that change what the model learns to do (saved in ``last.pt``; a resume
+    with other values is refused). Steps, minutes, logging and learning rate may change."""
+    return {k: tc.get(k) for k in RECIPE_KEYS}
+
+
 def resume_training(last: Path, config_key: str, config: dict, parts: Mapping[str, Any], device,
-                    seed: int, rank: int) -> Optional[tuple[int, np.random.Generator]]:
+                    seed: int, rank: int, recipe: Optional[Mapping[str, Any]] = None
+                    ) -> Optional[tuple[int, np.random.Generator]]:
     """Restore ``last`` (a ``last.pt`` of the face or joint stage) into ``parts`` (blob key ->
-    module or optimiser) after checking ``blob[config_key] == config``; returns the step and
+    module or optimiser) after checking ``blob[config_key] == config`` and, when both sides
+    have one, ``blob["recipe"] == recipe`` (:func:`training_recipe`); returns the step and
     the data generator for that step, or ``None`` when there is nothing to resume."""
     if not last.exists():
         return None
     blob = torch.load(last, map_location=device, weights_only=True)
     if blob[config_key] != config:
         raise ValueError(f"{last}: model config differs from this run's; use another out_dir or --no-resume")
+    if recipe is not None and "recipe" in blob and dict(blob["recipe"]) != dict(recipe):
+        changed = sorted(k for k in set(blob["recipe"]) | set(recipe) if blob["recipe"].get(k) != recipe.get(k))
+        raise ValueError(f"{last}: train keys {changed} differ from the run being resumed "
+                         f"({ {k: blob['recipe'].get(k) for k in changed} } -> { {k: recipe.get(k) for k in changed} }); "
+                         "use another out_dir or --no-resume")
+    if recipe is not None and "recipe" not in blob:
+        log.warning("%s predates recorded training recipes: %s not checked", last, ", ".join(RECIPE_KEYS))
     for key, part in parts.items():
         part.load_state_dict(blob[key])
     step = int(blob["step"])

@@ -28,7 +28,7 @@ import torch
 
 from ttsf.train.av_common import (CsvLog, allreduce_grads, broadcast_parameters, build_aux_losses,
                                   manifest_sha256, parse_overrides, read_config, resolve_root, resume_training,
-                                  run_info, save_atomic, save_grid, start_run, write_json)
+                                  run_info, save_atomic, save_grid, start_run, training_recipe, write_json)
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ def train(cfg: dict, resume: bool = True) -> dict:
     last = out / "last.pt"
     restored = resume_training(last, "face_config", fcfg.to_dict(),
                                {"model": face, "disc": disc, "opt_g": opt_g, "opt_d": opt_d},
-                               device, tc["seed"], rank) if resume else None
+                               device, tc["seed"], rank, training_recipe(tc)) if resume else None
     if restored is not None:
         step, rng = restored
     broadcast_parameters(world, face, disc)
@@ -117,7 +117,8 @@ def train(cfg: dict, resume: bool = True) -> dict:
         blob = {"format": FACE_FORMAT, "face_config": fcfg.to_dict(), "model": face.state_dict(), "step": step,
                 "meta": {"losses": loss_info, "data_sha256": info["data"]["sha256"], "seed": tc["seed"]}}
         if full:
-            blob.update(disc=disc.state_dict(), opt_g=opt_g.state_dict(), opt_d=opt_d.state_dict())
+            blob.update(disc=disc.state_dict(), opt_g=opt_g.state_dict(), opt_d=opt_d.state_dict(),
+                        recipe=training_recipe(tc))
         save_atomic(blob, path)
 
     while step < int(tc["steps"]):

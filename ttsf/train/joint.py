@@ -28,7 +28,7 @@ from torch import nn
 
 from ttsf.train.av_common import (CsvLog, allreduce_grads, broadcast_parameters, build_aux_losses,
                                   manifest_sha256, parse_overrides, read_config, resolve_root, resume_training,
-                                  run_info, save_atomic, save_grid, start_run, write_json)
+                                  run_info, save_atomic, save_grid, start_run, training_recipe, write_json)
 from ttsf.train.face import autocast, discriminator_step, load_face
 
 log = logging.getLogger(__name__)
@@ -184,7 +184,7 @@ def train(cfg: dict, resume: bool = True) -> dict:
     step = 0
     restored = resume_training(last, "config", model.cfg.to_dict(),
                                {"model": model, "disc": disc, "opt_g": opt_g, "opt_d": opt_d},
-                               device, tc["seed"], rank) if resume else None
+                               device, tc["seed"], rank, training_recipe(tc)) if resume else None
     if restored is not None:
         step, rng = restored
     broadcast_parameters(world, model, disc)
@@ -210,7 +210,8 @@ def train(cfg: dict, resume: bool = True) -> dict:
     def save_last():
         if rank == 0:
             blob = {"config": model.cfg.to_dict(), "model": model.state_dict(), "disc": disc.state_dict(),
-                    "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "step": step}
+                    "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "step": step,
+                    "recipe": training_recipe(tc)}
             save_atomic(blob, last)
 
     while step < int(tc["steps"]):

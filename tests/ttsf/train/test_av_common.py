@@ -58,3 +58,22 @@ def test_resume_training_restores_parts_and_checks_config(tmp_path):
     assert rng.integers(1 << 30) == np.random.default_rng([3, 1, 7]).integers(1 << 30)
     with pytest.raises(ValueError, match="config differs"):
         resume_training(last, "config", {"a": 2}, {"model": dst}, "cpu", 3, 1)
+
+
+def test_resume_refuses_a_changed_training_recipe(tmp_path):
+    import torch
+
+    from ttsf.train.av_common import TRAIN_DEFAULTS, resume_training, save_atomic, training_recipe
+
+    last = tmp_path / "last.pt"
+    tc = {**TRAIN_DEFAULTS, "window": 8, "motion_window": 32}
+    m = torch.nn.Linear(2, 2)
+    save_atomic({"config": {"a": 1}, "model": m.state_dict(), "step": 5, "recipe": training_recipe(tc)}, last)
+    more = {**tc, "steps": 99, "max_minutes": 3, "lr": 1e-5}  # how long and how fast may change
+    assert resume_training(last, "config", {"a": 1}, {"model": m}, "cpu", 0, 0, training_recipe(more))[0] == 5
+    for key, value in (("window", 16), ("motion_window", None), ("lip_input", "none")):
+        with pytest.raises(ValueError, match=rf"\['{key}'\] differ"):
+            resume_training(last, "config", {"a": 1}, {"model": m}, "cpu", 0, 0, training_recipe({**tc, key: value}))
+    # a last.pt written before recipes were recorded still resumes (with a warning)
+    save_atomic({"config": {"a": 1}, "model": m.state_dict(), "step": 4}, last)
+    assert resume_training(last, "config", {"a": 1}, {"model": m}, "cpu", 0, 0, training_recipe(tc))[0] == 4

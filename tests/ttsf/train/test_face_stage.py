@@ -56,3 +56,18 @@ def test_unknown_lip_input_is_refused(tiny_corpus, tmp_path):
                                "train.lip_input": "f_lip"})
     with pytest.raises(ValueError, match="must be 'f_m' or 'none'"):
         train(cfg, resume=False)
+
+
+def test_resume_with_another_lip_input_is_refused(tiny_corpus, tmp_path):
+    from ttsf.train.av_common import read_config
+    from ttsf.train.face import train
+
+    torch.set_num_threads(1)
+    over = {"data.root": str(tiny_corpus), "train.out_dir": str(tmp_path / "run"), "train.steps": 1}
+    train(read_config(CONFIG, {**over, "train.lip_input": "none"}), resume=False)
+    blob = torch.load(tmp_path / "run" / "last.pt", weights_only=True)
+    assert blob["recipe"]["lip_input"] == "none"
+    with pytest.raises(ValueError, match=r"\['lip_input'\] differ"):
+        train(read_config(CONFIG, {**over, "train.steps": 2, "train.lip_input": "f_m"}), resume=True)
+    res = train(read_config(CONFIG, {**over, "train.steps": 2, "train.lip_input": "none"}), resume=True)
+    assert [h["step"] for h in res["history"]] == [2]
