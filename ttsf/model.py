@@ -198,9 +198,13 @@ class TTSF(nn.Module):
         idx = start[:, None] + torch.arange(r)[None]  # (B, r) rendered positions in the window
         f_m = self.face.motion_of(frames[rows, idx].flatten(0, 1)).view(b, r, -1)
         f_m_all = f_m
-        if r < t:
+        if r < t:  # the sampler's extra frames: E_m without gradient, only where not rendered
+            rest = torch.ones(b, t, dtype=torch.bool)
+            rest[rows, idx] = False
+            f_m_all = f_m.new_empty(b, t, f_m.shape[-1])
+            f_m_all[rows, idx] = f_m.detach()
             with torch.no_grad():
-                f_m_all = self.face.motion_of(frames.flatten(0, 1)).view(b, t, -1)
+                f_m_all[rest] = self.face.motion_of(frames[rest])
         feats = [x.repeat_interleave(r, 0) for x in src["feats"]]
         f_id = src["f_id"].repeat_interleave(r, 0)
         f_lip_r = f_lip[rows, idx]

@@ -133,7 +133,12 @@ def test_joint_losses_sampler_window_longer_than_the_rendered_one():
     m.face.generate = lambda feats, f_id, f_m, f_lip: rendered.append(f_m.detach().clone()) or gen(feats, f_id, f_m,
                                                                                                     f_lip)
     start = torch.tensor([1, 4])
+    rows_seen = []
+    motion_of = m.face.motion_of
+    m.face.motion_of = lambda img: rows_seen.append(len(img)) or motion_of(img)
     out = m.joint_losses(*args, render=r, render_start=start)
+    m.face.motion_of = motion_of
+    assert sum(rows_seen) == b * t  # E_m reads each frame once (rendered ones with gradient)
     assert out["fake"].shape == (b, r, 3, 32, 32) and out["mask"].shape == (b, 1, r)
     assert out["f_lip"].shape == (b, r, 32)
     assert out["render_offsets"].tolist() == [1, 7]  # window offsets [0, 3] + render starts [1, 4]
