@@ -15,7 +15,10 @@ class FaceConfig:
     ``n_layers = log2(size) - 1`` synthesis layers at 4, 8, …, ``size`` px; they are
     numbered 1..n_layers as in the paper's eq. 1. ``lip_layers`` default to the last two
     (6 and 7 at 256 px, as in the paper); ``motion_layers`` default to all other layers.
-    A layer in neither set receives ``f_id`` alone.
+    A layer in neither set receives ``f_id`` alone. ``lip_fusion`` is what a lip layer
+    receives: ``"replace"`` (eq. 1: ``f_id + f_lip``) or ``"add"`` (``f_id + f_m + f_lip``, not
+    the paper's: pose stays in every layer, for small CPU models whose lip layers are a large
+    part of the generator; with ``f_lip = 0`` it renders what a face warm-up rendered).
     """
 
     size: int = 256
@@ -27,6 +30,7 @@ class FaceConfig:
     lip_layers: Optional[tuple[int, ...]] = None
     motion_layers: Optional[tuple[int, ...]] = None
     disc_channel_max: Optional[int] = None  # discriminator cap (defaults to channel_max)
+    lip_fusion: str = "replace"  # "replace" (eq. 1) or "add" (lip layers also get f_m)
 
     def __post_init__(self):
         if self.size < 8 or self.size & (self.size - 1):
@@ -39,6 +43,8 @@ class FaceConfig:
                 bad = [k for k in getattr(self, name) if not 1 <= k <= n]
                 if bad:
                     raise ValueError(f"{name} {bad} outside 1..{n} for size {self.size}")
+        if self.lip_fusion not in ("replace", "add"):
+            raise ValueError(f"lip_fusion must be 'replace' (eq. 1) or 'add', got {self.lip_fusion!r}")
         overlap = set(self.lip_set) & set(self.motion_set)
         if overlap:
             raise ValueError(f"layers {sorted(overlap)} are both lip and motion layers")

@@ -74,7 +74,7 @@ def init_from(model, init: dict, device) -> dict:
     if init.get("face"):
         fcfg, state = load_face(init["face"], device)
         # the layer routing of eq. 1 has no weights: a warm-up (every layer f_id + f_m) fits any routing
-        routing = {"lip_layers": None, "motion_layers": None}
+        routing = {"lip_layers": None, "motion_layers": None, "lip_fusion": "replace"}
         if dataclasses.replace(fcfg, **routing) != dataclasses.replace(model.cfg.face, **routing):
             raise ValueError(f"init.face {init['face']}: face config {fcfg} differs from the model's {model.cfg.face}")
         model.face.load_state_dict(state)

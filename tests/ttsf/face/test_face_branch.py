@@ -112,3 +112,19 @@ def test_generator_depends_on_style_and_source():
     assert (a - b).abs().mean() > 1e-3 and (a - c).abs().mean() > 1e-3
     frames = face.animate(enc, torch.randn(1, 5, 16), torch.randn(1, 5, 16), chunk=2)
     assert frames.shape == (1, 5, 3, 32, 32)
+
+
+def test_lip_fusion_add_keeps_f_m_in_the_lip_layers():
+    cfg = FaceConfig(**TINY, lip_fusion="add")  # motion 1-2, lip 3-4
+    f_id, f_m, f_lip = torch.randn(2, 16), torch.randn(2, 16), torch.randn(2, 16)
+    styles = fuse_styles(cfg, f_id, f_m, f_lip)
+    for k in (0, 1):
+        torch.testing.assert_close(styles[:, k], f_id + f_m)
+    for k in (2, 3):
+        torch.testing.assert_close(styles[:, k], f_id + f_m + f_lip)
+    # f_lip = 0 gives exactly the face-only warm-up's styles (every layer f_id + f_m)
+    torch.testing.assert_close(fuse_styles(cfg, f_id, f_m, torch.zeros_like(f_lip)), fuse_styles(cfg, f_id, f_m, None))
+    paper = fuse_styles(FaceConfig(**TINY), f_id, f_m, f_lip)
+    torch.testing.assert_close(paper[:, 2], f_id + f_lip)
+    with pytest.raises(ValueError, match="lip_fusion"):
+        FaceConfig(**TINY, lip_fusion="concat")

@@ -82,9 +82,10 @@ def test_face_warm_up_fits_any_layer_routing_but_not_other_sizes(tmp_path):
     warm = FaceBranch(warm_cfg)
     path = tmp_path / "face.pt"
     torch.save({"format": FACE_FORMAT, "face_config": warm_cfg.to_dict(), "model": warm.state_dict()}, path)
-    model = TTSF(TTSFConfig.from_dict({**model_cfg, "face": {**model_cfg["face"], "lip_layers": [4]}}))
+    model = TTSF(TTSFConfig.from_dict({**model_cfg, "face": {**model_cfg["face"], "lip_layers": [4],
+                                                             "lip_fusion": "add"}}))
     done = init_from(model, {"face": path}, "cpu")
-    assert model.cfg.face.lip_set == (4,) and done["face_sha256"]
+    assert model.cfg.face.lip_set == (4,) and model.cfg.face.lip_fusion == "add" and done["face_sha256"]
     assert all(torch.equal(v, warm.state_dict()[k]) for k, v in model.face.state_dict().items())
     other = dataclasses.replace(warm_cfg, n_motion=4)
     torch.save({"format": FACE_FORMAT, "face_config": other.to_dict(), "model": FaceBranch(other).state_dict()},
