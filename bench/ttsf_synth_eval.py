@@ -52,6 +52,22 @@ def score(metric_name: str, backend: str, samples: list) -> dict:
         return {"metric": metric_name, "backend": backend, "value": None, "missing": str(exc)}
 
 
+def unseen_items(root: Path, limit: int) -> tuple[list, list[str]]:
+    """The first ``limit`` test items whose speaker is absent from the training manifest, with
+    identities interleaved (so a small limit still covers every unseen identity), and those
+    identities."""
+    from eval.data.manifest import load_manifest
+
+    train_speakers = {it.speaker for it in load_manifest(root / "synth_train.jsonl")}
+    test = sorted((it for it in load_manifest(root / "synth_test.jsonl") if it.speaker not in train_speakers),
+                  key=lambda it: it.id)
+    by_spk: dict = {}
+    for it in test:
+        by_spk.setdefault(it.speaker, []).append(it)
+    order = [it for group in zip(*by_spk.values()) for it in group] or test
+    return order[:limit], sorted(by_spk)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--checkpoint", type=Path, required=True)
@@ -64,7 +80,6 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.WARNING)
     import torch
 
-    from eval.data.manifest import load_manifest
     from eval.metrics.sample import Sample
     from eval.synth.cache import default_corpus
     from eval.systems.base import Context
@@ -74,15 +89,7 @@ def main(argv=None) -> int:
 
     torch.set_num_threads(1)
     root = default_corpus(args.corpus)
-    train_speakers = {it.speaker for it in load_manifest(root / "synth_train.jsonl")}
-    test = sorted((it for it in load_manifest(root / "synth_test.jsonl") if it.speaker not in train_speakers),
-                  key=lambda it: it.id)
-    # interleave identities so a small limit still covers every unseen identity
-    by_spk: dict = {}
-    for it in test:
-        by_spk.setdefault(it.speaker, []).append(it)
-    order = [it for group in zip(*by_spk.values()) for it in group] or test
-    items = order[: args.limit]
+    items, speakers = unseen_items(root, args.limit)
     system = TTSFSystem(checkpoint=str(args.checkpoint), steps=args.steps)
     system.check_ready()
     still = Still()
@@ -116,7 +123,7 @@ def main(argv=None) -> int:
     gen_seconds = time.time() - t0 - reenact_seconds
     results = {
         "checkpoint": str(args.checkpoint), "checkpoint_sha256": system.checkpoint_sha256(),
-        "corpus": str(root), "unseen_speakers": sorted(by_spk), "items": [it.id for it in items],
+        "corpus": str(root), "unseen_speakers": speakers, "items": [it.id for it in items],
         "steps": args.steps, "seed": args.seed, "generation_seconds": round(gen_seconds, 1),
         "reenactment_seconds": round(reenact_seconds, 1),
         "ttsf": {"idsim": score("idsim", "sface", gen), "diversity": score("diversity", "whenet", gen),
@@ -129,15 +136,21 @@ def main(argv=None) -> int:
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=1, default=str))
-    print(f"{len(items)} items of unseen identities {sorted(by_spk)}; generation {gen_seconds:.0f} s")
-    for row in ("ttsf", "ground_truth", "still", "reenactment"):
+    print(f"{len(items)} items of unseen identities {speakers}; generation {gen_seconds:.0f} s")
+    print_rows(results, ("ttsf", "ground_truth", "still", "reenactment"))
+    return 0
+
+
+def print_rows(results: dict, rows) -> None:
+    """One line per row and metric: the value or why it is missing."""
+    width = max(len(r) for r in rows)
+    for row in rows:
         for name, r in results[row].items():
             if r["value"] is None:
-                print(f"  {row:12s} {name:9s} [{r['backend']}] missing: {r.get('missing') or r.get('failed')}")
+                print(f"  {row:{width}s} {name:9s} [{r['backend']}] missing: {r.get('missing') or r.get('failed')}")
             else:
                 vals = {k: round(v, 4) for k, v in r["value"].items()}
-                print(f"  {row:12s} {name:9s} [{r['backend']}] {vals}  failed items: {len(r['failed'])}")
-    return 0
+                print(f"  {row:{width}s} {name:9s} [{r['backend']}] {vals}  failed items: {len(r['failed'])}")
 
 
 if __name__ == "__main__":
