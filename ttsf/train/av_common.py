@@ -21,6 +21,7 @@ TRAIN_DEFAULTS = {
     "motion_window": None, "log_every": 10, "sample_every": 200, "ckpt_every": 200, "max_minutes": None, "threads": 0,
     "device": "cpu", "amp": True, "grad_clip": 10.0, "out_dir": "runs/face",
     "lip_input": "f_m",  # face stage: what the eq. 1 lip layers get besides f_id ("f_m" or "none")
+    "lr_warmup": 0,  # steps of linear learning-rate warm-up (0: none)
 }
 LOSS_DEFAULTS = {
     "weights": {}, "perceptual": "auto", "identity": "imagenet_proxy", "sync": "none", "sync_crop": None,
@@ -188,6 +189,18 @@ def resume_training(last: Path, config_key: str, config: dict, parts: Mapping[st
     step = int(blob["step"])
     log.info("resumed %s at step %d", last, step)
     return step, np.random.default_rng([int(seed), rank, step])
+
+
+def warm_up_lr(step: int, tc: Mapping[str, Any], *optimisers) -> float:
+    """Set every param group's lr for optimiser step ``step`` (0-based): ``train.lr`` scaled by
+    ``(step + 1) / train.lr_warmup`` during the warm-up, then ``train.lr``; returns it. Depends
+    only on the step, so a resumed run continues the same schedule."""
+    warm = int(tc["lr_warmup"] or 0)
+    lr = float(tc["lr"]) * (min(1.0, (step + 1) / warm) if warm > 0 else 1.0)
+    for opt in optimisers:
+        for group in opt.param_groups:
+            group["lr"] = lr
+    return lr
 
 
 def pick_device(name: str) -> torch.device:

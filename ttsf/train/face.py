@@ -28,7 +28,8 @@ import torch
 
 from ttsf.train.av_common import (CsvLog, allreduce_grads, broadcast_parameters, build_aux_losses,
                                   manifest_sha256, parse_overrides, read_config, resolve_root, resume_training,
-                                  run_info, save_atomic, save_grid, start_run, training_recipe, write_json)
+                                  run_info, save_atomic, save_grid, start_run, training_recipe, warm_up_lr,
+                                  write_json)
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +140,7 @@ def train(cfg: dict, resume: bool = True) -> dict:
             if weights.id and mods["id"] is not None:
                 losses["loss_id"] = mods["id"](fake.float(), target)
             total = weighted_total(losses, weights)
+        lr = warm_up_lr(step, tc, opt_g, opt_d)
         opt_g.zero_grad(set_to_none=True)
         total.backward()
         allreduce_grads(face, world)
@@ -146,7 +148,7 @@ def train(cfg: dict, resume: bool = True) -> dict:
         opt_g.step()
         d_out = discriminator_step(disc, opt_d, target, fake, step, lc, device, amp, world) if weights.gan else {}
         step += 1
-        row = {"step": step, "loss": float(total.detach()), "l1": float(l1), "perceptual": float(perc),
+        row = {"step": step, "loss": float(total.detach()), "l1": float(l1), "perceptual": float(perc), "lr": lr,
                **{k: float(v.detach()) for k, v in losses.items()}, **d_out, "seconds": round(time.time() - t0, 2)}
         history.append(row)
         if csv_log and (step % int(tc["log_every"]) == 0 or step == 1):

@@ -28,7 +28,8 @@ from torch import nn
 
 from ttsf.train.av_common import (CsvLog, allreduce_grads, broadcast_parameters, build_aux_losses,
                                   manifest_sha256, parse_overrides, read_config, resolve_root, resume_training,
-                                  run_info, save_atomic, save_grid, start_run, training_recipe, write_json)
+                                  run_info, save_atomic, save_grid, start_run, training_recipe, warm_up_lr,
+                                  write_json)
 from ttsf.train.face import autocast, discriminator_step, load_face
 
 log = logging.getLogger(__name__)
@@ -228,6 +229,7 @@ def train(cfg: dict, resume: bool = True) -> dict:
                                      render_start=render_start)
             res = joint_step_losses(out, dev_batch, mods, weights, disc, device)
             total = weighted_total(res["losses"], weights)
+        lr = warm_up_lr(step, tc, opt_g, opt_d)
         opt_g.zero_grad(set_to_none=True)
         total.backward()
         allreduce_grads(model, world)
@@ -236,7 +238,7 @@ def train(cfg: dict, resume: bool = True) -> dict:
         d_out = discriminator_step(disc, opt_d, res["real_flat"], res["fake_flat"], step, lc, device, amp, world) \
             if weights.gan else {}
         step += 1
-        row = {"step": step, "loss": float(total.detach()), "l1": res["l1"], "perceptual": res["perceptual"],
+        row = {"step": step, "loss": float(total.detach()), "l1": res["l1"], "perceptual": res["perceptual"], "lr": lr,
                **{k: float(v.detach()) for k, v in res["losses"].items()},
                **{k: float(out[k]) for k in ("tts_prior", "tts_duration", "tts_cfm")}, **d_out,
                "seconds": round(time.time() - t0, 2)}

@@ -77,3 +77,17 @@ def test_resume_refuses_a_changed_training_recipe(tmp_path):
     # a last.pt written before recipes were recorded still resumes (with a warning)
     save_atomic({"config": {"a": 1}, "model": m.state_dict(), "step": 4}, last)
     assert resume_training(last, "config", {"a": 1}, {"model": m}, "cpu", 0, 0, training_recipe(tc))[0] == 4
+
+
+def test_lr_warm_up_is_linear_then_flat_and_depends_only_on_the_step():
+    import torch
+
+    from ttsf.train.av_common import TRAIN_DEFAULTS, warm_up_lr
+
+    opt = torch.optim.Adam(torch.nn.Linear(2, 2).parameters(), lr=123.0)
+    tc = {**TRAIN_DEFAULTS, "lr": 1e-3, "lr_warmup": 4}
+    lrs = [warm_up_lr(step, tc, opt) for step in range(6)]
+    assert lrs == pytest.approx([2.5e-4, 5e-4, 7.5e-4, 1e-3, 1e-3, 1e-3])
+    assert opt.param_groups[0]["lr"] == pytest.approx(1e-3)
+    assert warm_up_lr(1, tc, opt) == pytest.approx(5e-4)  # a resumed run at step 1 gets the same lr
+    assert warm_up_lr(0, {**tc, "lr_warmup": 0}, opt) == pytest.approx(1e-3)

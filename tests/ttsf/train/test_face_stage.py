@@ -71,3 +71,14 @@ def test_resume_with_another_lip_input_is_refused(tiny_corpus, tmp_path):
         train(read_config(CONFIG, {**over, "train.steps": 2, "train.lip_input": "f_m"}), resume=True)
     res = train(read_config(CONFIG, {**over, "train.steps": 2, "train.lip_input": "none"}), resume=True)
     assert [h["step"] for h in res["history"]] == [2]
+
+
+def test_lr_warm_up_is_applied_and_logged(tiny_corpus, tmp_path):
+    from ttsf.train.av_common import read_config
+    from ttsf.train.face import train
+
+    torch.set_num_threads(1)
+    res = train(read_config(CONFIG, {"data.root": str(tiny_corpus), "train.out_dir": str(tmp_path / "run"),
+                                     "train.steps": 3, "train.lr_warmup": 2}), resume=False)
+    lr = read_config(CONFIG)["train"]["lr"]
+    assert [h["lr"] for h in res["history"]] == pytest.approx([lr / 2, lr, lr])
