@@ -34,7 +34,12 @@ if str(REPO) not in sys.path:
 
 
 def score(metric_name: str, backend: str, samples: list) -> dict:
-    """Corpus value and per-item values, or the reason the metric could not run."""
+    """Corpus value and per-item values, or the reason the metric could not run.
+
+    For ``diversity`` also ``pose_step``: the mean absolute frame-to-frame change of the head-pose
+    angles (degrees per frame, over yaw/pitch/roll), which tells smooth head motion from jitter
+    (the std over time, which diversity is, cannot).
+    """
     from eval.metrics import REGISTRY as METRICS  # noqa: N811
     from eval.metrics.base import ItemError, MissingWeights
 
@@ -43,10 +48,16 @@ def score(metric_name: str, backend: str, samples: list) -> dict:
         per_item, failed = {}, {}
         for s in samples:
             try:
-                per_item[s.id] = metric.update(s)
+                per_item[s.id] = dict(metric.update(s))
             except ItemError as exc:
                 failed[s.id] = exc.reason
+                continue
+            if metric_name == "diversity":
+                angles, _ = metric.pose_track(s)  # cached on the sample by update()
+                per_item[s.id]["pose_step"] = float(np.mean(np.abs(np.diff(angles, axis=0))))
         value = dict(metric.compute()) if per_item else None
+        if value is not None and metric_name == "diversity":
+            value["pose_step"] = float(np.mean([v["pose_step"] for v in per_item.values()]))
         return {"metric": metric_name, "backend": backend, "value": value, "items": per_item, "failed": failed}
     except (MissingWeights, FileNotFoundError, ImportError) as exc:
         return {"metric": metric_name, "backend": backend, "value": None, "missing": str(exc)}
