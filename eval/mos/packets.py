@@ -1,137 +1,202 @@
-"""Blinded MOS packets: per rater, each clip's videos from every system in a shuffled order.
+"""Build a blinded MOS study from finished run folders.
 
-Videos are copied under opaque names (a hash), so neither file names nor order reveal
-the system; ``key.json`` maps them back and must not be shown to raters. Each rater
-gets ``rater_NN.html`` (every interpolated string is HTML-escaped) and fills a row per
-video in ``ratings_template.csv`` (1–5 for lip sync, realness, head motion).
+Output folder::
+
+    key.json     the design and the names' meaning (system, item, kind); keep it away from raters
+    links.csv    rater -> page to send them
+    design.csv   every rater's trial sequence in clear (for the organiser)
+    site/        publish this folder alone: index.html (instructions), one page per rater,
+                 app.js, style.css, media/<opaque>.mp4
+    answers/     where `python -m eval.mos serve` stores submitted answer files
+
+Video names are an HMAC of (kind, system, item) under a random per-study secret, so they
+cannot be recomputed from public system names and item ids; the design itself (clips,
+orders) depends only on the seed.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
-import html
+import hmac
 import io
-import random
+import json
+import secrets
 import shutil
 from pathlib import Path
 from typing import Optional
 
 from eval.cache import atomic_write_json, atomic_write_text
+from eval.mos import site as site_mod
+from eval.mos import stimuli
+from eval.mos.design import build_design
+from eval.mos.screening import Rules
 
-CRITERIA = ("lip_sync", "realness", "head_motion")
-QUESTIONS = {"lip_sync": "How well do the lips match the speech?", "realness": "How real does the video look?",
-             "head_motion": "How natural is the head movement?"}
-
-
-def _opaque(seed: int, system: str, item_id: str) -> str:
-    return hashlib.sha256(f"{seed}\x00{system}\x00{item_id}".encode()).hexdigest()[:16]
+KEY_FORMAT = "ttsf-mos-key/1"
 
 
-def build_packets(videos: dict[str, dict[str, Path]], texts: dict[str, str], out: Path, clips: int, raters: int,
-                  seed: int = 0, split: Optional[dict] = None) -> dict:
-    """Write packets for ``raters`` raters, each rating ``clips`` clips x every system.
-
-    videos: ``{system: {item id: mp4 path}}``; only ids present for every system are used.
-    texts: ``{item id: transcript}`` shown with each clip.
-    split: the run's split record (name, sha256, synthetic) for the results' provenance.
-    """
-    systems = sorted(videos)
-    if len(systems) < 2:
-        raise ValueError("a MOS comparison needs at least two systems")
-    common = sorted(set.intersection(*(set(v) for v in videos.values())))
-    if len(common) < clips:
-        raise ValueError(f"only {len(common)} ids have a video for every system; {clips} clips requested")
-    rng = random.Random(seed)
-    chosen = sorted(rng.sample(common, clips))
-    media = out / "media"
-    media.mkdir(parents=True, exist_ok=True)
-    key: dict[str, dict] = {}
-    for system in systems:
-        for item_id in chosen:
-            name = _opaque(seed, system, item_id) + ".mp4"
-            shutil.copy2(videos[system][item_id], media / name)
-            key[name] = {"system": system, "id": item_id}
-    template = io.StringIO()
-    w = csv.writer(template, lineterminator="\n")
-    w.writerow(["rater", "clip", "slot", "video", *CRITERIA])
-    for r in range(raters):
-        rater = f"rater_{r:02d}"
-        order = chosen[:]
-        rng.shuffle(order)
-        sections = []
-        for c, item_id in enumerate(order):
-            names = [_opaque(seed, s, item_id) + ".mp4" for s in systems]
-            rng.shuffle(names)  # method order shuffled per clip
-            cells = []
-            for slot, name in enumerate(names):
-                label = chr(ord("A") + slot)
-                w.writerow([rater, c + 1, label, name, "", "", ""])
-                cells.append(f'<figure><video controls width="256" src="media/{html.escape(name)}"></video>'
-                             f"<figcaption>{label}</figcaption></figure>")
-            sections.append(f"<section><h2>Clip {c + 1}</h2><p>Text: <q>{html.escape(texts.get(item_id, ''))}</q></p>"
-                            + "".join(cells) + "</section>")
-        questions = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in QUESTIONS.items())
-        page = (f"<!doctype html><meta charset='utf-8'><title>{html.escape(rater)}</title>"
-                f"<h1>Rating sheet {html.escape(rater)}</h1><p>Rate every video from 1 (bad) to 5 (excellent) on:</p>"
-                f"<ul>{questions}</ul>" + "".join(sections))
-        atomic_write_text(out / f"{rater}.html", page)
-    atomic_write_text(out / "ratings_template.csv", template.getvalue())
-    manifest = {"seed": seed, "clips": chosen, "systems": systems, "raters": raters, "criteria": list(CRITERIA),
-                "split": split or {"name": None, "sha256": None, "synthetic": None}}
-    atomic_write_json(out / "key.json", {"videos": key, **manifest})
-    return manifest
+class StudyError(ValueError):
+    pass
 
 
-def read_ratings(path: Path, key: dict) -> tuple[dict[str, dict[str, list[float]]], list[str]]:
-    """``{system: {criterion: [ratings]}}`` and a list of problems (bad rows are skipped, not guessed)."""
-    scores: dict[str, dict[str, list[float]]] = {}
-    problems = []
-    with open(path, newline="", encoding="utf-8") as f:
-        for lineno, row in enumerate(csv.DictReader(f), 2):
-            video = (row.get("video") or "").strip()
-            if video not in key["videos"]:
-                problems.append(f"line {lineno}: unknown video {video!r}")
+def _read_run(run: Path) -> dict:
+    path = Path(run) / "results.json"
+    if not Path(run).is_dir():
+        raise StudyError(f"run folder {run}: not found")
+    try:
+        return json.loads(path.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        raise StudyError(f"run folder {run}: no results.json (not a finished run)") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise StudyError(f"run folder {run}: results.json is not valid UTF-8 JSON ({exc})") from None
+
+
+def _texts(run: dict) -> dict[str, str]:
+    """Transcripts of the run's split items (best effort: none when the manifest or data are absent)."""
+    split = run.get("split") or {}
+    name = split.get("name")
+    if not name:
+        return {}
+    try:
+        from eval.data.manifest import load_manifest, read_text
+        from eval.data.splits import split_manifest
+
+        root = Path(split.get("root") or ".")
+        if split.get("synthetic"):
+            manifest = load_manifest(root / f"{name}.jsonl", name)
+        else:
+            manifest = split_manifest(name, split.get("data_root"))
+        out = {}
+        for item in manifest:
+            try:
+                out[item.id] = read_text(item, root)
+            except (OSError, ValueError):
                 continue
-            system = key["videos"][video]["system"]
-            for crit in CRITERIA:
-                value = (row.get(crit) or "").strip()
-                if not value:
-                    problems.append(f"line {lineno}: {crit} not rated")
-                    continue
-                try:
-                    v = int(value)
-                except ValueError:
-                    problems.append(f"line {lineno}: {crit} = {value!r} is not an integer 1-5")
-                    continue
-                if not 1 <= v <= 5:
-                    problems.append(f"line {lineno}: {crit} = {v} outside 1-5")
-                    continue
-                scores.setdefault(system, {}).setdefault(crit, []).append(float(v))
-    return scores, problems
+        return out
+    except (OSError, ValueError, KeyError):
+        return {}
 
 
-def mos_results(scores: dict[str, dict[str, list[float]]], key: dict, problems: Optional[list[str]] = None) -> dict:
-    """A results.json-shaped dict for Table 4 (rendered by :mod:`eval.tables.render`)."""
-    from eval import results as res
-    from eval.mos.stats import mos_ci
+def collect(runs: list[Path], wanted: list[str]) -> tuple[dict, dict, dict]:
+    """``({system: {item: mp4}}, {system: {item: wav or None}}, {item: text})`` for every system in the runs."""
+    videos: dict[str, dict[str, Path]] = {}
+    audio: dict[str, dict[str, Optional[Path]]] = {}
+    texts: dict[str, str] = {}
+    where: dict[str, Path] = {}
+    for run in runs:
+        info = _read_run(run)
+        texts.update(_texts(info))
+        samples = Path(run) / "samples"
+        for folder in sorted(p for p in samples.iterdir() if p.is_dir()) if samples.is_dir() else []:
+            system = folder.name
+            if system in where:
+                raise StudyError(f"system {system!r} is in two runs: {where[system]} and {run}")
+            where[system] = Path(run)
+            vids = {str(p.relative_to(folder).with_suffix("")): p for p in sorted(folder.rglob("*.mp4"))}
+            videos[system] = vids
+            audio[system] = {k: (p.with_suffix(".wav") if p.with_suffix(".wav").is_file() else None)
+                             for k, p in vids.items()}
+    for system in wanted:
+        if system not in videos:
+            have = ", ".join(sorted(videos)) or "none"
+            raise StudyError(f"system {system!r}: no samples/{system}/ in the run folder(s) (systems there: {have})")
+        if not videos[system]:
+            raise StudyError(f"system {system!r}: no .mp4 videos in samples/{system}/")
+    return videos, audio, texts
 
-    cells: dict[str, dict] = {}
-    for system in key["systems"]:
-        cells[system] = {}
-        for crit in CRITERIA:
-            values = scores.get(system, {}).get(crit, [])
-            if not values:
-                cells[system][crit] = res.score_cell(None, "no valid ratings", "mos", 0, 0, 0, None, None)
+
+def _mac(secret: str, *parts: str) -> str:
+    return hmac.new(bytes.fromhex(secret), "\x00".join(parts).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def canonical(obj) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def build_study(runs: list[Path], systems: list[str], out: Path, clips: int, raters: int, seed: int = 0,
+                per_rater: Optional[int] = None, training: int = 2, size: int = 256,
+                gold_source: Optional[str] = None, secret: Optional[str] = None, rules: Rules = Rules()) -> dict:
+    """Write the study into ``out`` (must not hold a study yet); returns a summary."""
+    out = Path(out)
+    if (out / "key.json").exists():
+        raise StudyError(f"{out} already holds a study (key.json): choose another --out")
+    videos, audio, texts = collect(runs, systems)
+    if gold_source is None:
+        gold_source = "gt" if "gt" in videos else systems[0]
+    if gold_source not in videos:
+        raise StudyError(f"--gold-source {gold_source!r}: no such system in the run folder(s)")
+    items = set.intersection(*(set(videos[s]) for s in systems)) & set(videos[gold_source])
+    design = build_design(systems, sorted(items), clips, raters, seed, per_rater, training)
+    secret = secret or secrets.token_hex(16)
+    created = not out.exists()
+    try:
+        return _write(out, design, videos, audio, texts, systems, gold_source, seed, size, secret, rules, runs)
+    except BaseException:
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+        else:
+            for p in ("site", "key.json", "links.csv", "design.csv"):
+                (shutil.rmtree if (out / p).is_dir() else lambda q: Path(q).unlink(missing_ok=True))(out / p)
+        raise
+
+
+def _write(out, design, videos, audio, texts, systems, gold_source, seed, size, secret, rules, runs) -> dict:
+    site = out / "site"
+    media = site / "media"
+    names: dict[tuple, str] = {}
+    key_videos: dict[str, dict] = {}
+    for rater, trials in design["raters"].items():
+        for t in trials:
+            ident = (t.kind, t.system or gold_source, t.item, str(t.asked or ""))
+            if ident in names:
                 continue
-            mean, half = mos_ci(values)
-            cell = res.score_cell(mean, None, "mos", len(values), len(values), 0, None, None)
-            cell["ci95"] = [mean - half, mean + half] if half is not None else None
-            cell["ci_method"] = "Student t, 95%" if half is not None else None
-            cells[system][crit] = cell
-    return {
-        "schema": res.SCHEMA_VERSION, "table": "4", "run_id": f"mos-seed{key['seed']}",
-        "split": {**key.get("split", {}), "n_items": len(key["clips"]), "limit": None},
-        "metrics": {"mos": {"backend": "human raters", "backend_paper": True, "higher_is_better": True}},
-        "scores": cells, "problems": problems or [], "systems_skipped": {},
-    }
+            name = _mac(secret, "video", *ident)[:20] + ".mp4"
+            names[ident] = name
+            src, wav = videos[ident[1]][t.item], audio[ident[1]].get(t.item)
+            if not stimuli.has_audio(src) and wav is None:
+                raise StudyError(f"{src}: no audio stream and no {src.with_suffix('.wav').name} beside it")
+            a = wav if not stimuli.has_audio(src) else None
+            if t.kind == "gold":
+                stimuli.shifted_audio(src, media / name, size, audio=a)
+            elif t.kind == "trap":
+                stimuli.instruction_trap(src, media / name, t.asked, size, audio=a)
+            else:
+                stimuli.normalise(src, media / name, size, audio=a)
+            key_videos[name] = {"kind": t.kind, "system": t.system, "item": t.item, "asked": t.asked,
+                                "source_system": ident[1], "duration_s": stimuli.duration_s(media / name)}
+    sequences = {r: [names[(t.kind, t.system or gold_source, t.item, str(t.asked or ""))] for t in ts]
+                 for r, ts in design["raters"].items()}
+    study_id = hashlib.sha256(canonical({"seed": seed, "raters": sequences}).encode()).hexdigest()[:16]
+    pages, page_names, key_raters = {}, {}, {}
+    for rater, seq in sequences.items():
+        token = _mac(secret, "token", rater)[:32]
+        page_names[rater] = f"{rater}-{_mac(secret, 'page', rater)[:10]}.html"
+        trials = [{"name": n, "video": f"media/{n}", "text": texts.get(key_videos[n]["item"], ""),
+                   "training": key_videos[n]["kind"] == "training"} for n in seq]
+        pages[rater] = site_mod.page_data(study_id, rater, token, trials, rules.min_view_fraction, submit=True)
+        key_raters[rater] = {"token": token, "page": page_names[rater], "trials": seq}
+    site_mod.write_site(site, pages, page_names)
+    key = {"format": KEY_FORMAT, "study_id": study_id, "seed": seed, "secret": secret, "systems": systems,
+           "criteria": list(site_mod.CRITERIA), "clips": design["clips"], "per_rater": design["per_rater"],
+           "training_items": design["training_items"], "gold_item": design["gold_item"], "gold_source": gold_source,
+           "gold_shift_s": stimuli.GOLD_SHIFT_S, "rules": rules.to_json(), "size": size,
+           "runs": [str(r) for r in runs], "videos": key_videos, "raters": key_raters}
+    atomic_write_json(out / "key.json", key)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["rater", "page"])
+    for rater in sequences:
+        w.writerow([rater, f"site/{page_names[rater]}"])
+    atomic_write_text(out / "links.csv", buf.getvalue())
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["rater", "position", "kind", "system", "item", "asked", "video"])
+    for rater, seq in sequences.items():
+        for i, n in enumerate(seq):
+            v = key_videos[n]
+            w.writerow([rater, i + 1, v["kind"], v["system"] or f"({v['source_system']})", v["item"],
+                        v["asked"] or "", n])
+    atomic_write_text(out / "design.csv", buf.getvalue())
+    (out / "answers").mkdir(exist_ok=True)
+    return {"study_id": study_id, "raters": len(sequences), "clips": design["clips"], "systems": systems,
+            "videos": len(key_videos), "site": site, "key": out / "key.json"}
