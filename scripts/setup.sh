@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3.11}
 VENV=${VENV:-.venv}
-SYSTEM_PKGS=(espeak-ng flite ffmpeg sox)
-SYSTEM_BINS=(espeak-ng flite ffmpeg sox)
+# chromium + chromium-driver: the MOS rating page is tested in headless Chromium (tests/eval/mos/test_browser.py)
+SYSTEM_PKGS=(espeak-ng flite ffmpeg sox chromium chromium-driver)
+SYSTEM_BINS=(espeak-ng flite ffmpeg sox chromium chromedriver)
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
