@@ -25,7 +25,7 @@ from typing import Optional
 
 from eval.mos.packets import canonical
 
-FORMAT = "ttsf-mos-answers/1"
+FORMAT = "mos-answers/1"
 
 
 @dataclasses.dataclass

@@ -57,10 +57,13 @@ TITLE = "Talking-face video rating"
 def json_for_html(obj) -> str:
     """JSON safe to inline in a ``<script type="application/json">`` element."""
     text = json.dumps(obj, ensure_ascii=False, sort_keys=True)
-    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
-                    ("\u2029", "\\u2029")):
+    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
         text = text.replace(ch, esc)
-    return text
+    # line separators and bidirectional controls (which can make page source read differently from what runs)
+    return "".join(f"\\u{ord(c):04x}" if c in _INVISIBLE else c for c in text)
+
+
+_INVISIBLE = {"\u2028", "\u2029", *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A)), "\u200e", "\u200f"}
 
 
 def page_data(study: str, rater: str, token: str, trials: list[dict], min_view: float, submit: bool) -> dict:

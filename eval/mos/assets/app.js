@@ -1,11 +1,11 @@
-/* ttsf-bench MOS rating page: one rater's trials, progress in localStorage, signed answer export.
+/* MOS rating page: one rater's trials, progress in localStorage, signed answer export.
  * Reads its data from <script id="study-data" type="application/json">; every text goes through
  * textContent (never innerHTML). No network access except an optional POST to ./submit when the
  * page is served by `python -m eval.mos serve`. */
 (function () {
   'use strict';
   var D = JSON.parse(document.getElementById('study-data').textContent);
-  var KEY = 'ttsf-mos:' + D.study + ':' + D.rater;
+  var KEY = 'mos:' + D.study + ':' + D.rater;
   var CRIT = D.criteria;
   var root = document.getElementById('app');
 
@@ -198,7 +198,7 @@
   }
 
   function exportText() {
-    var payload = { format: 'ttsf-mos-answers/1', study: D.study, rater: D.rater, page: D.page_version,
+    var payload = { format: 'mos-answers/1', study: D.study, rater: D.rater, page: D.page_version,
       started_ms: S.started_ms, finished_ms: S.finished_ms, trials: S.answers };
     var sig = hmacHex(D.token, utf8(canon(payload)));
     return JSON.stringify({ payload: payload, signature: { alg: 'HMAC-SHA256', value: sig } }, null, 1);
