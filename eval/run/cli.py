@@ -74,6 +74,10 @@ def _add_run_args(p: argparse.ArgumentParser, table_required: bool = True) -> No
     p.add_argument("--write-reference", type=Path, default=None, metavar="REF.json",
                    help="write this run's values as a reference file (for --check)")
     p.add_argument("--quiet", action="store_true", help="no progress bars, warnings only")
+    p.add_argument("--mos", type=Path, default=None, metavar="ANSWERS_DIR",
+                   help="table 4: score the raters' answer files in this folder (see docs/mos.md)")
+    p.add_argument("--mos-key", type=Path, default=None, metavar="KEY.json",
+                   help="the study's key.json (default: ANSWERS_DIR/key.json or ANSWERS_DIR/../key.json)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -113,7 +117,35 @@ def _config(args):
                      corpus=args.corpus)
 
 
+def cmd_mos(args) -> int:
+    """``--table 4 --mos ANSWERS_DIR``: Table 4 from human ratings (eval.mos), written like a run folder."""
+    from eval.cache import atomic_write_json
+    from eval.mos.__main__ import CliError, score_answers
+    from eval.mos.score import report_text
+    from eval.tables.render import render, write_tables
+
+    if str(args.table) not in ("4", "table4"):
+        print(f"error: --mos scores MOS answers for table 4, not table {args.table}", file=sys.stderr)
+        return 2
+    key = args.mos_key or next((p for p in (args.mos / "key.json", args.mos.parent / "key.json") if p.is_file()),
+                               args.mos / "key.json")
+    try:
+        results = score_answers([args.mos], key)
+        run_dir = Path(args.out) / (args.run_id or results["run_id"])
+        atomic_write_json(run_dir / "results.json", results)
+        write_tables(results, run_dir)
+    except (CliError, OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(render(results, args.format))
+    print(report_text(results), end="")
+    print(f"run folder: {run_dir}")
+    return 0
+
+
 def cmd_run(args, systems_override: Optional[list[str]] = None) -> int:
+    if getattr(args, "mos", None) is not None:
+        return cmd_mos(args)
     from eval.run.distributed import init_world, shutdown
     from eval.run.runner import RunError, run
 

@@ -247,3 +247,20 @@ def test_table4_renders_with_paper_values(study, tmp_path):
     md = render(score(read_answers([d], key), key), "md")
     assert "Lip sync (paper)" in md and "4.09*" in md and " ± " in md
     assert "&lt;script&gt;" in md or "\\<script" in md or "<script>" not in md.split("**")[-1] or True
+
+
+def test_eval_run_table4_from_answers(study, tmp_path, capsys):
+    from eval.run.cli import main
+
+    out, key = study
+    d = tmp_path / "answers"
+    for r in ["rater_01", "rater_02", "rater_03"]:
+        _write(d, f"{r}.json", _answers(key, r, _good(key)))
+    (d / "key.json").write_text(json.dumps(key), "utf-8")
+    assert main(["--table", "4", "--mos", str(d), "--out", str(tmp_path / "runs")]) == 0
+    text = capsys.readouterr().out
+    assert "Table 4" in text and "screening: 3 of 3 raters kept" in text and "Holm" in text
+    run_dir = tmp_path / "runs" / f"mos-{key['study_id']}"
+    assert json.loads((run_dir / "results.json").read_text())["scores"]["ttsf"]["lip_sync"]["n"] == 9
+    assert (run_dir / "table4.md").is_file() and (run_dir / "table4.tex").is_file()
+    assert main(["--table", "1", "--mos", str(d), "--out", str(tmp_path / "runs")]) == 2
