@@ -10,13 +10,11 @@ Errors are one line on stderr with exit status 2.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 
-class CliError(Exception):
-    pass
+from eval.mos.keyfile import CliError, load_key
 
 
 def _csv(text: str) -> list[str]:
@@ -36,26 +34,17 @@ def _packets(args) -> int:
     return 0
 
 
-def load_key(path: Path) -> dict:
-    try:
-        key = json.loads(Path(path).read_bytes().decode("utf-8"))
-    except FileNotFoundError:
-        raise CliError(f"key {path}: no such file") from None
-    except IsADirectoryError:
-        raise CliError(f"key {path}: is a folder, expected key.json") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CliError(f"key {path}: not valid UTF-8 JSON ({exc})") from None
-    if not isinstance(key, dict) or key.get("format") != "ttsf-mos-key/1":
-        raise CliError(f"key {path}: not a ttsf-bench MOS key.json")
-    return key
-
-
 def score_answers(answers: list[Path], key_path: Path) -> dict:
     from eval.mos.answers import read_answers
     from eval.mos.score import score
 
     key = load_key(key_path)
     report = read_answers(answers, key)
+    if not report.rows:
+        first = next((f"{f['path']}: {f['reason']}" for f in report.files if f["reason"]), None)
+        where = ", ".join(str(a) for a in answers)
+        raise CliError(f"answers {where}: no accepted answer file" + (f" ({len(report.files)} rejected; first: {first})"
+                                                                      if first else " (no *.json file found)"))
     return score(report, key)
 
 

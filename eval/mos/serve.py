@@ -79,7 +79,7 @@ class Handler(SimpleHTTPRequestHandler):
 
 
 def make_server(study: Path, port: int = 8000) -> ThreadingHTTPServer:
-    from eval.mos.__main__ import load_key
+    from eval.mos.keyfile import load_key
 
     study = Path(study)
     key = load_key(study / "key.json")

@@ -120,7 +120,8 @@ def _config(args):
 def cmd_mos(args) -> int:
     """``--table 4 --mos ANSWERS_DIR``: Table 4 from human ratings (eval.mos), written like a run folder."""
     from eval.cache import atomic_write_json
-    from eval.mos.__main__ import CliError, score_answers
+    from eval.mos.__main__ import score_answers
+    from eval.mos.keyfile import CliError
     from eval.mos.score import report_text
     from eval.tables.render import render, write_tables
 
