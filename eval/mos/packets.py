@@ -51,14 +51,20 @@ def _read_run(run: Path) -> dict:
         raise StudyError(f"run folder {run}: results.json is not valid UTF-8 JSON ({exc})") from None
 
 
-def _texts(run: dict) -> dict[str, str]:
-    """Transcripts of the run's split items (best effort: none when the manifest or data are absent)."""
+def _split(run: dict) -> tuple[dict[str, str], dict[str, Path], dict[str, Optional[Path]]]:
+    """Transcripts and ground-truth media (``ref_video``, ``ref_audio``) of the run's split items.
+
+    Best effort: empty when the manifest or the data are not on this machine.
+    """
     split = run.get("split") or {}
     name = split.get("name")
+    texts: dict[str, str] = {}
+    gt_video: dict[str, Path] = {}
+    gt_audio: dict[str, Optional[Path]] = {}
     if not name:
-        return {}
+        return texts, gt_video, gt_audio
     try:
-        from eval.data.manifest import load_manifest, read_text
+        from eval.data.manifest import load_manifest, read_text, resolve
         from eval.data.splits import split_manifest
 
         root = Path(split.get("root") or ".")
@@ -66,15 +72,21 @@ def _texts(run: dict) -> dict[str, str]:
             manifest = load_manifest(root / f"{name}.jsonl", name)
         else:
             manifest = split_manifest(name, split.get("data_root"))
-        out = {}
-        for item in manifest:
-            try:
-                out[item.id] = read_text(item, root)
-            except (OSError, ValueError):
-                continue
-        return out
     except (OSError, ValueError, KeyError):
-        return {}
+        return texts, gt_video, gt_audio
+    for item in manifest:
+        try:
+            texts[item.id] = read_text(item, root)
+        except (OSError, ValueError):
+            pass
+        try:
+            if item.ref_video and resolve(root, item.ref_video).is_file():
+                gt_video[item.id] = resolve(root, item.ref_video)
+                audio = resolve(root, item.ref_audio) if item.ref_audio else None
+                gt_audio[item.id] = audio if audio is not None and audio.is_file() else None
+        except (OSError, ValueError):
+            pass
+    return texts, gt_video, gt_audio
 
 
 def collect(runs: list[Path], wanted: list[str]) -> tuple[dict, dict, dict]:
@@ -83,9 +95,13 @@ def collect(runs: list[Path], wanted: list[str]) -> tuple[dict, dict, dict]:
     audio: dict[str, dict[str, Optional[Path]]] = {}
     texts: dict[str, str] = {}
     where: dict[str, Path] = {}
+    gt: tuple[dict, dict] = ({}, {})
     for run in runs:
         info = _read_run(run)
-        texts.update(_texts(info))
+        t, gv, ga = _split(info)
+        texts.update(t)
+        gt[0].update(gv)
+        gt[1].update(ga)
         samples = Path(run) / "samples"
         for folder in sorted(p for p in samples.iterdir() if p.is_dir()) if samples.is_dir() else []:
             system = folder.name
@@ -96,6 +112,9 @@ def collect(runs: list[Path], wanted: list[str]) -> tuple[dict, dict, dict]:
             videos[system] = vids
             audio[system] = {k: (p.with_suffix(".wav") if p.with_suffix(".wav").is_file() else None)
                              for k, p in vids.items()}
+    if "gt" not in videos and gt[0]:  # the gt system writes no samples: its videos are the split's references
+        videos["gt"] = gt[0]
+        audio["gt"] = {k: (None if stimuli.has_audio(v) else gt[1].get(k)) for k, v in gt[0].items()}
     for system in wanted:
         if system not in videos:
             have = ", ".join(sorted(videos)) or "none"

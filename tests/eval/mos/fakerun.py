@@ -17,17 +17,25 @@ def make_video(path: Path, seconds: float = 1.0, hue: int = 0, title: str = "") 
     return path
 
 
-def make_run(root: Path, systems: list[str], items: list[str], seconds: float = 1.0, texts: dict | None = None) -> Path:
-    """``root/results.json`` + ``root/samples/<system>/<item>.mp4`` (metadata naming the system)."""
+def make_run(root: Path, systems: list[str], items: list[str], seconds: float = 1.0, texts: dict | None = None,
+             refs: bool = False) -> Path:
+    """``root/results.json`` + ``root/samples/<system>/<item>.mp4`` (metadata naming the system).
+
+    refs: also write reference videos ``root/refs/<item>.mp4`` named as ``ref_video`` in the manifest
+    (what the ``gt`` system stands for; it writes no samples).
+    """
     root.mkdir(parents=True, exist_ok=True)
     split = {"name": None}
     if texts:
         manifest = root / "split.jsonl"
         lines = [json.dumps({"id": i, "dataset": "synth", "speaker": None, "text": texts.get(i, "hello"),
-                             "text_source": None, "source": {"path": "x.png", "frame": 0}, "ref_video": None,
+                             "text_source": None, "source": {"path": "x.png", "frame": 0},
+                             "ref_video": f"refs/{i}.mp4" if refs else None,
                              "ref_audio": None, "duration": seconds}) for i in items]
         manifest.write_text("\n".join(lines) + "\n", "utf-8")
         split = {"name": "split", "synthetic": True, "root": str(root)}
+    for i in items if refs else []:
+        make_video(root / "refs" / f"{i}.mp4", seconds, hue=5)
     (root / "results.json").write_text(json.dumps({"table": "1", "split": split}), "utf-8")
     for k, s in enumerate(systems):
         for i in items:

@@ -264,3 +264,16 @@ def test_eval_run_table4_from_answers(study, tmp_path, capsys):
     assert json.loads((run_dir / "results.json").read_text())["scores"]["ttsf"]["lip_sync"]["n"] == 9
     assert (run_dir / "table4.md").is_file() and (run_dir / "table4.tex").is_file()
     assert main(["--table", "1", "--mos", str(d), "--out", str(tmp_path / "runs")]) == 2
+
+
+def test_gt_videos_come_from_the_split_references(tmp_path):
+    items = ["a/1", "a/2", "b/1", "b/2"]
+    run = make_run(tmp_path / "run", ["sadtalker-tts", "ttsf"], items, seconds=0.5, texts={i: "hi" for i in items},
+                   refs=True)
+    out = tmp_path / "study"
+    build_study([run], ["sadtalker-tts", "ttsf"], out, clips=2, raters=1, seed=0, training=1)
+    key = json.loads((out / "key.json").read_text())
+    assert key["gold_source"] == "gt"
+    gold = [n for n, v in key["videos"].items() if v["kind"] in ("gold", "trap")]
+    assert gold and all(key["videos"][n]["source_system"] == "gt" for n in gold)
+    assert all((out / "site" / "media" / n).is_file() for n in gold)
