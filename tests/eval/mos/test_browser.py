@@ -57,8 +57,14 @@ def _wait(fn, timeout=20.0, what="condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_a_rater_completes_the_study_in_chromium(tmp_path):
+@pytest.mark.parametrize("host", ["file", "serve"])
+def test_a_rater_completes_the_study_in_chromium(tmp_path, host):
+    """``file``: the site opened from a folder; ``serve``: from ``eval.mos serve`` (answers also POSTed)."""
+    import threading
+
     from selenium.webdriver.common.by import By
+
+    from eval.mos.serve import make_server
 
     t0 = time.time()
     run = make_run(tmp_path / "run", ["gt", "sadtalker-tts", "ttsf"], ["a/1", "a/2", "b/1", "b/2"],
@@ -71,9 +77,15 @@ def test_a_rater_completes_the_study_in_chromium(tmp_path):
     downloads = tmp_path / "downloads"
     downloads.mkdir()
     drv = _driver(tmp_path / "profile", downloads)
+    server = None
+    url = page.as_uri()
+    if host == "serve":
+        server = make_server(study, 0)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{server.server_address[1]}/{page.name}"
     entered = []
     try:
-        drv.get(page.as_uri())
+        drv.get(url)
         drv.find_element(By.ID, "start").click()
         n = len(key["raters"][rater]["trials"])
         for i in range(n):
@@ -116,8 +128,16 @@ def test_a_rater_completes_the_study_in_chromium(tmp_path):
         drv.find_element(By.ID, "download").click()
         path = downloads / f"answers_{rater}.json"
         _wait(lambda: path.exists() and path.stat().st_size > 0, what="downloaded answer file")
+        if server is not None:
+            stored = study / "answers" / f"{rater}.json"
+            _wait(stored.exists, what="answers stored by the server")
+            assert stored.read_bytes() == path.read_bytes()
+            assert "saved on the study server" in drv.find_element(By.ID, "status").text
     finally:
         drv.quit()
+        if server is not None:
+            server.shutdown()
+            server.server_close()
     doc = json.loads(path.read_text("utf-8"))
     got = [(t["video"], [t[c] for c in key["criteria"]]) for t in doc["payload"]["trials"]]
     assert got == entered
@@ -127,4 +147,4 @@ def test_a_rater_completes_the_study_in_chromium(tmp_path):
     assert rep.counts()["files_accepted"] == 1 and rep.counts()["rows_rejected"] == 0
     res = score(rep, key)
     assert res["mos"]["raters_answered"] == 1
-    print(f"browser test: {time.time() - t0:.1f} s")
+    print(f"browser test ({host}): {time.time() - t0:.1f} s")
