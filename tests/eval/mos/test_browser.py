@@ -47,6 +47,16 @@ def _driver(profile: Path, downloads: Path):
     return drv
 
 
+def _log(request, text: str) -> None:
+    """A line in the test log even when output is captured (pytest's terminal reporter)."""
+    print(text)
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(text)
+
+
 def _wait(fn, timeout=20.0, what="condition"):
     end = time.time() + timeout
     while time.time() < end:
@@ -58,7 +68,7 @@ def _wait(fn, timeout=20.0, what="condition"):
 
 
 @pytest.mark.parametrize("host", ["file", "serve"])
-def test_a_rater_completes_the_study_in_chromium(tmp_path, host):
+def test_a_rater_completes_the_study_in_chromium(tmp_path, host, request):
     """``file``: the site opened from a folder; ``serve``: from ``eval.mos serve`` (answers also POSTed)."""
     import threading
 
@@ -116,7 +126,7 @@ def test_a_rater_completes_the_study_in_chromium(tmp_path, host):
             _wait(lambda: drv.find_element(By.ID, "next").is_enabled(), what="video played through")
             if i == 1:
                 drv.save_screenshot(str(tmp_path / "mos_page.png"))
-                print(f"screenshot: {tmp_path / 'mos_page.png'}")
+                _log(request, f"MOS rating page screenshot ({host}): {tmp_path / 'mos_page.png'}")
             drv.find_element(By.ID, "next").click()
             entered.append((name, scores))
             if i == n // 2:  # reload in the middle: progress must be kept
@@ -147,4 +157,4 @@ def test_a_rater_completes_the_study_in_chromium(tmp_path, host):
     assert rep.counts()["files_accepted"] == 1 and rep.counts()["rows_rejected"] == 0
     res = score(rep, key)
     assert res["mos"]["raters_answered"] == 1
-    print(f"browser test ({host}): {time.time() - t0:.1f} s")
+    _log(request, f"MOS browser test ({host}): {time.time() - t0:.1f} s")
