@@ -124,6 +124,12 @@ def collect(runs: list[Path], wanted: list[str]) -> tuple[dict, dict, dict]:
     return videos, audio, texts
 
 
+def _cell(value) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def _mac(secret: str, *parts: str) -> str:
     return hmac.new(bytes.fromhex(secret), "\x00".join(parts).encode("utf-8"), hashlib.sha256).hexdigest()
 
@@ -205,7 +211,7 @@ def _write(out, design, videos, audio, texts, systems, gold_source, seed, size, 
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["rater", "page"])
     for rater in sequences:
-        w.writerow([rater, f"site/{page_names[rater]}"])
+        w.writerow([_cell(rater), _cell(f"site/{page_names[rater]}")])
     atomic_write_text(out / "links.csv", buf.getvalue())
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
@@ -213,8 +219,8 @@ def _write(out, design, videos, audio, texts, systems, gold_source, seed, size, 
     for rater, seq in sequences.items():
         for i, n in enumerate(seq):
             v = key_videos[n]
-            w.writerow([rater, i + 1, v["kind"], v["system"] or f"({v['source_system']})", v["item"],
-                        v["asked"] or "", n])
+            w.writerow([_cell(x) for x in (rater, i + 1, v["kind"], v["system"] or f"({v['source_system']})",
+                                           v["item"], v["asked"] or "", n)])
     atomic_write_text(out / "design.csv", buf.getvalue())
     (out / "answers").mkdir(exist_ok=True)
     return {"study_id": study_id, "raters": len(sequences), "clips": design["clips"], "systems": systems,

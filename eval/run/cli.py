@@ -52,7 +52,7 @@ def _limit(text: str) -> int:
 
 def _add_run_args(p: argparse.ArgumentParser, table_required: bool = True) -> None:
     p.add_argument("--table", default="1" if not table_required else None, required=table_required,
-                   help="1, 2, 3, 5 (4 is MOS: see eval.mos; fig5: t-SNE figure)")
+                   help="1, 2, 3, 5, 4 (MOS: with --mos ANSWERS_DIR, see docs/mos.md), fig5 (t-SNE figure)")
     p.add_argument("--split", default=None, help="split name (default: synth_test without --data-root, "
                    "else the table's paper split)")
     p.add_argument("--systems", type=_csv, default=None, help="comma list (default: the table's ready systems)")

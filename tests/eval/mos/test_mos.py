@@ -18,7 +18,7 @@ from eval.mos.stimuli import leaking_tags
 
 from .fakerun import make_run
 
-SYSTEMS = ["x\"><img src=x onerror=alert('s')>", "sadtalker-tts", "ttsf"]
+SYSTEMS = ["=HYPERLINK(1)\"><img src=x onerror=alert('s')>", "sadtalker-tts", "ttsf"]
 HOSTILE = '<script>alert(1)</script> "><img src=x onerror=alert(2)> {{x}} \U0001F600 \u202eRTL'
 
 
@@ -86,11 +86,16 @@ def test_site_is_blinded_and_escaped(study):
     for p in (out / "site").rglob("*"):
         if p.is_file():
             data = p.read_bytes()
-            for s in ["sadtalker", "ttsf", "alert('s')", "x\"><img", "makeittalk"]:
+            for s in ["sadtalker", "ttsf", "alert('s')", "HYPERLINK", "makeittalk"]:
                 assert s.encode() not in data, (p, s)
             if p.suffix == ".html":
                 text = data.decode("utf-8")
                 assert "<script>alert" not in text and "<img" not in text and "\u202e" not in text
+    import csv
+
+    cells = [c for row in csv.reader(open(out / "design.csv", encoding="utf-8")) for c in row]
+    assert "'=HYPERLINK(1)\"><img src=x onerror=alert('s')>" in cells  # shown, not run as a formula
+    assert not any(c[:1] in "=+-@" for c in cells if c)
     page = next((out / "site").glob("rater_01-*.html")).read_text("utf-8")
     assert "\\u003cscript\\u003ealert(1)" in page
     assert key["raters"]["rater_01"]["token"] in page
