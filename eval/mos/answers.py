@@ -26,6 +26,7 @@ from typing import Optional
 from eval.mos.packets import canonical
 
 FORMAT = "mos-answers/1"
+MAX_BYTES = 10 << 20  # an answer file of 1,000 trials is ~250 kB
 
 
 @dataclasses.dataclass
@@ -86,6 +87,9 @@ def read_answers(paths: list[Path], key: dict) -> Report:
     for path in answer_files(paths):
         entry = {"path": str(path), "rater": None, "status": "rejected", "reason": None, "rows": 0}
         rep.files.append(entry)
+        if path.stat().st_size > MAX_BYTES:
+            entry["reason"] = f"larger than {MAX_BYTES >> 20} MB: not an answer file"
+            continue
         try:
             doc = json.loads(path.read_bytes().decode("utf-8"))
         except UnicodeDecodeError as exc:
@@ -100,7 +104,10 @@ def read_answers(paths: list[Path], key: dict) -> Report:
             entry["reason"] = f"not a {FORMAT} answer file"
             continue
         rater = payload.get("rater")
-        entry["rater"] = rater if isinstance(rater, str) else None
+        if not isinstance(rater, str):
+            entry["reason"] = f"rater {rater!r} is not in the design"
+            continue
+        entry["rater"] = rater
         if payload.get("study") != key["study_id"]:
             entry["reason"] = f"answers to another study ({payload.get('study')!r}, this key is {key['study_id']})"
             continue
@@ -123,7 +130,7 @@ def read_answers(paths: list[Path], key: dict) -> Report:
             video = t.get("video") if isinstance(t, dict) else None
             if not isinstance(t, dict):
                 reason = "not an object"
-            elif video not in assigned:
+            elif not isinstance(video, str) or video not in assigned:
                 reason = f"video {video!r} was not assigned to {rater}"
             elif video in done:
                 reason = f"duplicate row for video {video}"

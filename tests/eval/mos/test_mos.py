@@ -282,3 +282,19 @@ def test_gt_videos_come_from_the_split_references(tmp_path):
     gold = [n for n, v in key["videos"].items() if v["kind"] in ("gold", "trap")]
     assert gold and all(key["videos"][n]["source_system"] == "gt" for n in gold)
     assert all((out / "site" / "media" / n).is_file() for n in gold)
+
+
+@pytest.mark.parametrize("payload_patch,reason", [
+    ({"rater": ["rater_01"]}, "not in the design"),
+    ({"trials": [{"video": ["x"], "lip_sync": 3, "realness": 3, "head_motion": 3, "played_ms": 1}]}, "not assigned"),
+    ({"trials": [{"video": None}]}, "not assigned"),
+    ({"trials": ["row"]}, "not an object"),
+])
+def test_malformed_answer_content_is_rejected_with_a_reason(study, tmp_path, payload_patch, reason):
+    out, key = study
+    doc = _answers(key, "rater_01", _good(key), tamper=lambda p: p.update(payload_patch))
+    if "rater" not in payload_patch:
+        doc["signature"]["value"] = sign(doc["payload"], key["raters"]["rater_01"]["token"])
+    rep = read_answers([_write(tmp_path, "a.json", doc)], key)
+    texts = [f["reason"] or "" for f in rep.files] + [r["reason"] for r in rep.rejected_rows]
+    assert any(reason in t for t in texts), texts
