@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Optional
 
 import numpy as np
@@ -138,7 +137,3 @@ def report_text(results: dict) -> str:
             lines.append(f"  {cp['b']:<16} {cp['criterion']:<12} diff {cp['diff']:+.2f} (n = {cp['n_pairs']}), "
                          f"p = {cp['p']:.3g}, Holm p = {cp['p_holm']:.3g}{sig}")
     return "\n".join(lines) + "\n"
-
-
-def finite(x) -> bool:
-    return x is not None and math.isfinite(x)
