@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 
-from eval.mos.keyfile import CliError, load_key
+from eval.mos.keyfile import CliError
 
 
 def _csv(text: str) -> list[str]:
@@ -34,26 +34,14 @@ def _packets(args) -> int:
     return 0
 
 
-def score_answers(answers: list[Path], key_path: Path) -> dict:
-    from eval.mos.answers import read_answers
-    from eval.mos.score import score
-
-    key = load_key(key_path)
-    report = read_answers(answers, key)
-    if not report.rows:
-        first = next((f"{f['path']}: {f['reason']}" for f in report.files if f["reason"]), None)
-        where = ", ".join(str(a) for a in answers)
-        raise CliError(f"answers {where}: no accepted answer file" + (f" ({len(report.files)} rejected; first: {first})"
-                                                                      if first else " (no *.json file found)"))
-    return score(report, key)
-
-
 def _score(args) -> int:
     from eval.cache import atomic_write_json
     from eval.mos.score import report_text
     from eval.tables.render import render
 
-    results = score_answers(args.answers, args.key)
+    from eval.mos.score import score_files
+
+    results = score_files(args.answers, args.key)
     print(render(results, args.format), end="")
     print(report_text(results), end="")
     if args.out:

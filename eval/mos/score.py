@@ -111,6 +111,22 @@ def score(report: Report, key: dict, rules: Optional[Rules] = None, reference: s
     }
 
 
+def score_files(answers: list, key_path) -> dict:
+    """Read ``key_path`` and the answer files/folders, check, screen and score them (raises ``CliError``
+    when the key is unreadable or no answer file is accepted)."""
+    from eval.mos.answers import read_answers
+    from eval.mos.keyfile import CliError, load_key
+
+    key = load_key(key_path)
+    report = read_answers(answers, key)
+    if not report.rows:
+        first = next((f"{f['path']}: {f['reason']}" for f in report.files if f["reason"]), None)
+        where = ", ".join(str(a) for a in answers)
+        raise CliError(f"answers {where}: no accepted answer file" + (f" ({len(report.files)} rejected; first: {first})"
+                                                                      if first else " (no *.json file found)"))
+    return score(report, key)
+
+
 def report_text(results: dict) -> str:
     """Plain-text summary: answer checks, screening per rater, comparisons."""
     m = results["mos"]

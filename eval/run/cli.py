@@ -120,9 +120,8 @@ def _config(args):
 def cmd_mos(args) -> int:
     """``--table 4 --mos ANSWERS_DIR``: Table 4 from human ratings (eval.mos), written like a run folder."""
     from eval.cache import atomic_write_json
-    from eval.mos.__main__ import score_answers
     from eval.mos.keyfile import CliError
-    from eval.mos.score import report_text
+    from eval.mos.score import report_text, score_files
     from eval.tables.render import render, write_tables
 
     if str(args.table) not in ("4", "table4"):
@@ -131,7 +130,7 @@ def cmd_mos(args) -> int:
     key = args.mos_key or next((p for p in (args.mos / "key.json", args.mos.parent / "key.json") if p.is_file()),
                                args.mos / "key.json")
     try:
-        results = score_answers([args.mos], key)
+        results = score_files([args.mos], key)
         run_dir = Path(args.out) / (args.run_id or results["run_id"])
         atomic_write_json(run_dir / "results.json", results)
         write_tables(results, run_dir)
