@@ -113,7 +113,17 @@ def test_a_rater_completes_the_study_in_chromium(tmp_path, host, request):
             assert drv.find_elements(By.TAG_NAME, "img") == []
             nxt = drv.find_element(By.ID, "next")
             assert not nxt.is_enabled()
-            if i % 2 == 0:  # keyboard
+            if i == 0:  # keyboard; two answers and a finished video are not enough to go on
+                body = drv.find_element(By.TAG_NAME, "body")
+                body.send_keys(" ")
+                body.send_keys(str(scores[0]))
+                body.send_keys(str(scores[1]))
+                _wait(lambda: drv.execute_script("return document.getElementById('video').ended"), what="video end")
+                body.send_keys("\n")  # Enter must not advance yet
+                assert not drv.find_element(By.ID, "next").is_enabled()
+                assert drv.execute_script("return window.__mos.state().i") == 0
+                body.send_keys(str(scores[2]))
+            elif i % 2 == 0:  # keyboard
                 body = drv.find_element(By.TAG_NAME, "body")
                 body.send_keys(" ")
                 for s in scores:
@@ -122,7 +132,8 @@ def test_a_rater_completes_the_study_in_chromium(tmp_path, host, request):
                 drv.find_element(By.ID, "play").click()
                 for crit, s in zip(key["criteria"], scores):
                     drv.find_element(By.CSS_SELECTOR, f"#q-{crit} button[data-s='{s}']").click()
-            assert not drv.find_element(By.ID, "next").is_enabled()  # still playing: refuses to advance
+            if i:
+                assert not drv.find_element(By.ID, "next").is_enabled()  # still playing: refuses to advance
             _wait(lambda: drv.find_element(By.ID, "next").is_enabled(), what="video played through")
             if i == 1:
                 drv.save_screenshot(str(tmp_path / "mos_page.png"))
