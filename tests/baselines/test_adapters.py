@@ -6,6 +6,7 @@ import stat
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from eval.systems import create
@@ -27,7 +28,7 @@ def test_declares_upstream_and_is_not_ready_without_install(name, repo, tmp_path
 
 def test_sadtalker_command_matches_spec():
     argv = create("sadtalker").command(Path("a.wav"), Path("i.png"), Path("out"))
-    assert argv[1:] == ["inference.py", "--driven_audio", "a.wav", "--source_image", "i.png", "--result_dir", "out",
+    assert argv[argv.index("inference.py"):] == ["inference.py", "--driven_audio", "a.wav", "--source_image", "i.png", "--result_dir", "out",
                         "--preprocess", "full", "--size", "256", "--pose_style", "0", "--still"]
     assert create("sadtalker-tts").speech_source == "tts" and create("sadtalker").speech_source == "gt"
 
@@ -45,12 +46,15 @@ def test_fake_upstream_runs_as_a_subprocess(tmp_path, monkeypatch):
     (checkout / "checkpoints").mkdir(parents=True)
     (checkout / "checkpoints" / "audio2head.pth.tar").write_bytes(b"weights")
     fake = checkout / "fake_python"
+    # like Audio2Head: 64 px here (the adapter resizes to 256) and one frame short of the audio (padded)
     fake.write_text(f"""#!{sys.executable}
-import sys, numpy as np
+import math, sys, numpy as np
 sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
 from ttsf import media
-args = dict(zip(sys.argv[2::2], sys.argv[3::2]))
-frames = np.full((10, 64, 64, 3), 128, np.uint8)
+argv = sys.argv[sys.argv.index("inference.py") + 1:]
+args = dict(zip(argv[0::2], argv[1::2]))
+seconds = media.read_audio(args["--audio_path"]).shape[0] / media.SAMPLE_RATE
+frames = np.full((math.ceil(seconds * 25) - 1, 64, 64, 3), 128, np.uint8)
 media.write_video(args["--save_path"] + "/result.mp4", frames)
 """)
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
@@ -66,5 +70,19 @@ media.write_video(args["--save_path"] + "/result.mp4", frames)
     item = item_from_dict(json.loads((root / "synth_test.jsonl").read_text().splitlines()[0]))
     out = system.generate(item, Context(root, tmp_path / "samples"))
     clip = media.read_video(out.video)
-    assert clip.frames.shape[1:] == (64, 64, 3) and clip.audio is not None
+    driving = media.read_audio(root / item.ref_audio)
+    assert clip.frames.shape == (media.duration_frames(driving.shape[0] / media.SAMPLE_RATE), 256, 256, 3)
+    assert clip.audio is not None and out.notes == ("resized 64x64 -> 256x256",
+                                                    "padded 1 frame(s) (last frame) to the audio length")
     assert (tmp_path / "samples" / f"{item.id}.log").is_file()
+
+
+def test_length_far_off_the_audio_is_an_error():
+    from eval.systems.base import GenerationError
+
+    system = create("audio2head")
+    frames = np.zeros((40, 256, 256, 3), np.uint8)
+    fixed, notes = system.normalise(frames, 1.62)  # 41 frames wanted: padded
+    assert fixed.shape[0] == 41 and notes
+    with pytest.raises(GenerationError, match="40 frames for 2.000 s"):
+        system.normalise(frames, 2.0)  # 50 wanted: 10 short is not a rounding difference
