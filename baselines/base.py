@@ -61,6 +61,17 @@ class Checkpoint:
     source: str
     url: Optional[str] = None
     size: Optional[int] = None  # bytes, where known
+    sha256_prefix: Optional[str] = None  # fixed by the file name where no full hash is published (torch.hub)
+
+
+@dataclasses.dataclass(frozen=True)
+class ExtraRepo:
+    """A second repository the upstream needs at run time (e.g. a torch.hub repo), laid out
+    at ``commit`` in ``dest`` (relative to the checkout) by ``setup``."""
+
+    repo: str
+    commit: str
+    dest: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,6 +92,8 @@ class EnvSpec:
     notes: tuple[str, ...] = ()
     imports: tuple[str, ...] = ()
     dockerfile: Optional[str] = None
+    #: ``(folder in the checkout, argv)`` run with the env's python after the pins (``{python}``)
+    build: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def baselines_root() -> Path:
@@ -106,6 +119,10 @@ class ExternalBaseline(System):
     env: EnvSpec = EnvSpec("venv")
     #: the upstream's own files ``setup`` creates (folders it writes into but does not ship)
     make_dirs: tuple[str, ...] = ()
+    #: other repositories laid out inside the checkout (see :class:`ExtraRepo`)
+    extra_repos: tuple[ExtraRepo, ...] = ()
+    #: environment variables of every upstream run (``{checkout}`` is substituted)
+    run_env: tuple[tuple[str, str], ...] = ()
 
     def __init__(self, speech: str = "gt", **options: Any):
         super().__init__(speech=speech, **options)
@@ -162,6 +179,9 @@ class ExternalBaseline(System):
                 continue
             if ck.sha256 is not None and self._sha(path) != ck.sha256:
                 return False, f"checkpoint {path} has sha256 {self._sha(path)}, expected {ck.sha256} ({ck.source})"
+            if ck.sha256_prefix is not None and not self._sha(path).startswith(ck.sha256_prefix):
+                return False, (f"checkpoint {path} has sha256 {self._sha(path)}, expected one starting "
+                               f"{ck.sha256_prefix} ({ck.source})")
         if self.speech != "gt":
             from eval.systems import REGISTRY
 
@@ -258,10 +278,11 @@ class ExternalBaseline(System):
         return cv2.resize(crop, (self.image_size, self.image_size), interpolation=cv2.INTER_AREA)
 
     def run_upstream(self, argv: list[str], work: Path, log_path: Path, env: Optional[dict] = None) -> None:
+        fixed = {k: v.format(checkout=self.checkout) for k, v in self.run_env}
         with open(log_path, "w") as log_file:
             try:
                 proc = subprocess.run(argv, cwd=self.checkout, stdout=log_file, stderr=subprocess.STDOUT,
-                                      timeout=self.timeout_s, env={**os.environ, **(env or {})})
+                                      timeout=self.timeout_s, env={**os.environ, **fixed, **(env or {})})
             except subprocess.TimeoutExpired as exc:
                 raise GenerationError(f"{self.key} timed out after {self.timeout_s:.0f} s (log {log_path})",
                                       code="timeout") from exc

@@ -20,7 +20,7 @@ import sysconfig
 from pathlib import Path
 from typing import Optional
 
-from baselines.base import UPSTREAM_DIR, ExternalBaseline
+from baselines.base import UPSTREAM_DIR, ExternalBaseline, ExtraRepo
 from baselines.placeholder import is_placeholder
 
 SOURCE_ENV = "TTSF_BASELINES_SOURCE"
@@ -32,8 +32,8 @@ class SetupError(Exception):
     """Setting an upstream up failed; the message says what to do."""
 
 
-def mirror_name(adapter: ExternalBaseline) -> str:
-    """``owner+repo`` of the upstream URL (the mirror folder name)."""
+def mirror_name(adapter) -> str:
+    """``owner+repo`` of the upstream URL (the mirror folder name); ``adapter``: anything with ``.repo``."""
     owner, name = adapter.repo.rstrip("/").split("/")[-2:]
     return f"{owner}+{name}"
 
@@ -45,11 +45,11 @@ def _git_dir(path: Path) -> Optional[Path]:
     return None
 
 
-def find_source(adapter: ExternalBaseline, explicit: Optional[str] = None) -> str:
-    """A local git directory holding the upstream, or its URL (see the module docstring)."""
+def find_source(adapter, explicit: Optional[str] = None) -> str:
+    """A local git directory holding the upstream (or an :class:`ExtraRepo`), or its URL."""
     if explicit:
         return explicit
-    env = os.environ.get(f"TTSF_{adapter.key.upper()}_SOURCE")
+    env = os.environ.get(f"TTSF_{adapter.key.upper()}_SOURCE") if hasattr(adapter, "key") else None
     if env:
         return env
     roots = [Path(os.environ[SOURCE_ENV]).expanduser()] if os.environ.get(SOURCE_ENV) else []
@@ -64,7 +64,36 @@ def find_source(adapter: ExternalBaseline, explicit: Optional[str] = None) -> st
 def local_source(adapter: ExternalBaseline) -> Optional[str]:
     """The source ``setup`` would use when it is a local git directory (``None``: only the URL)."""
     src = find_source(adapter)
-    return None if src == adapter.repo else src
+    if src == adapter.repo or any(find_source(x) == x.repo for x in adapter.extra_repos):
+        return None
+    return src
+
+
+def _head(path: Path) -> Optional[str]:
+    proc = subprocess.run(["git", "rev-parse", "HEAD"], cwd=path, capture_output=True, text=True)
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def _clone(src: str, dest: Path, commit: str) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    _run(["git", "clone", "--quiet", "--no-checkout", src, dest], "git clone")
+    _run(["git", "-c", "advice.detachedHead=false", "checkout", "--quiet", "--detach", commit],
+         f"git checkout {commit} (does the source hold the pinned commit?)", cwd=dest)
+    head = _head(dest)
+    if head != commit:
+        raise SetupError(f"{dest}: HEAD is {head}, pinned commit is {commit}")
+
+
+def layout_extra(adapter: ExternalBaseline, extra: ExtraRepo, log=print) -> Path:
+    dest = adapter.checkout / extra.dest
+    if dest.is_dir() and _head(dest) == extra.commit:
+        return dest
+    if dest.exists():
+        raise SetupError(f"{dest} exists but is not {extra.repo} at {extra.commit}: remove it and re-run setup")
+    src = find_source(extra)
+    log(f"code: cloning {src} -> {dest} at {extra.commit[:12]}")
+    _clone(src, dest, extra.commit)
+    return dest
 
 
 def _run(argv: list, what: str, cwd: Optional[Path] = None, env: Optional[dict] = None) -> str:
@@ -92,26 +121,24 @@ def layout(adapter: ExternalBaseline, source: Optional[str] = None, log=print) -
         if keep:
             venv.rename(keep)
             dest.rmdir()
-        _run(["git", "clone", "--quiet", "--no-checkout", src, dest], "git clone")
-        _run(["git", "-c", "advice.detachedHead=false", "checkout", "--quiet", "--detach", adapter.commit],
-             f"git checkout {adapter.commit} (does the source hold the pinned commit?)", cwd=dest)
+        _clone(src, dest, adapter.commit)
         if keep:
             keep.rename(venv)
-        head = adapter.checkout_commit()
-        if head != adapter.commit:
-            raise SetupError(f"{dest}: HEAD is {head}, pinned commit is {adapter.commit}")
+    for extra in adapter.extra_repos:
+        layout_extra(adapter, extra, log)
     for d in adapter.make_dirs:
         (dest / d).mkdir(parents=True, exist_ok=True)
     exclude = dest / ".git" / "info" / "exclude"  # keep the checkout's `git status` clean
     exclude.parent.mkdir(parents=True, exist_ok=True)
     if ".venv/" not in (exclude.read_text() if exclude.is_file() else ""):
         with open(exclude, "a") as f:
-            f.write("\n.venv/\n.ttsf-bench.lock\n")
+            f.write("\n.venv/\n.ttsf-bench.lock\n.torch_home/\n")
     return dest
 
 
 def _env_key(adapter: ExternalBaseline, base: str) -> str:
-    spec = {"mode": adapter.env.mode, "pins": list(adapter.env.pins), "base": base}
+    spec = {"mode": adapter.env.mode, "pins": list(adapter.env.pins), "base": base,
+            "build": [list(b[1]) for b in adapter.env.build]}
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -141,6 +168,9 @@ def create_env(adapter: ExternalBaseline, log=print) -> Path:
         log(f"env: pip install {' '.join(spec.pins)}")
         _run([sys.executable, "-m", "pip", "--disable-pip-version-check", "-q", "--python", python, "install",
               *spec.pins], "pip install")
+    for folder, argv in spec.build:
+        log(f"env: build in {folder}: {' '.join(argv)}")
+        _run([a.format(python=python) for a in argv], f"build step in {folder}", cwd=adapter.checkout / folder)
     record.write_text(json.dumps({"key": key, "mode": spec.mode, "pins": list(spec.pins), "base": base_site,
                                   "notes": list(spec.notes)}, indent=1))
     return python
@@ -185,6 +215,15 @@ def check(adapter: ExternalBaseline) -> tuple[bool, list[str]]:
         lines.append(f"WRONG code: {dest} is at {head}, pinned {adapter.commit} (re-run setup into an empty --root)")
     else:
         lines.append(f"ok code: {dest} @ {head}")
+    for extra in adapter.extra_repos:
+        xdest = dest / extra.dest
+        xhead = _head(xdest) if xdest.is_dir() else None
+        if xhead != extra.commit:
+            ok = False
+            lines.append(f"MISSING code: {xdest} ({extra.repo} @ {extra.commit}; python -m baselines setup "
+                         f"{adapter.key})")
+        else:
+            lines.append(f"ok code: {xdest} @ {xhead}")
     if adapter.env.mode == "docker":
         ok = False
         lines.append(f"NO env: {adapter.key} does not run on Python 3.11: use {adapter.env.dockerfile} (untested here)")
@@ -203,7 +242,8 @@ def check(adapter: ExternalBaseline) -> tuple[bool, list[str]]:
             lines.append(f"ok env: {adapter.python} ({adapter.env.mode}; imports {', '.join(adapter.env.imports)})")
     for ck in adapter.checkpoints:
         path = dest / ck.path
-        want = f"sha256 {ck.sha256}" if ck.sha256 else "sha256 not published (your file's hash goes in results.json)"
+        want = (f"sha256 {ck.sha256}" if ck.sha256 else f"sha256 starting {ck.sha256_prefix} (its file name)"
+                if ck.sha256_prefix else "sha256 not published (your file's hash goes in results.json)")
         where = f"from {ck.source}" + (f" <{ck.url}>" if ck.url else "") + (f", {ck.size} bytes" if ck.size else "")
         if not path.is_file():
             ok = False
@@ -212,10 +252,11 @@ def check(adapter: ExternalBaseline) -> tuple[bool, list[str]]:
             ok = False
             lines.append(f"PLACEHOLDER checkpoint: {path} is random-init (tests only; refused without "
                          f"--allow-placeholder); real one: {want}; {where}")
-        elif ck.sha256 and adapter._sha(path) != ck.sha256:
+        elif (ck.sha256 and adapter._sha(path) != ck.sha256) or (
+                ck.sha256_prefix and not adapter._sha(path).startswith(ck.sha256_prefix)):
             ok = False
-            lines.append(f"WRONG checkpoint: {path} has sha256 {adapter._sha(path)}, expected {ck.sha256} ({where})")
+            lines.append(f"WRONG checkpoint: {path} has sha256 {adapter._sha(path)}, expected {want[7:]} ({where})")
         else:
             lines.append(f"ok checkpoint: {path} sha256 {adapter._sha(path)}"
-                         f"{' (pinned)' if ck.sha256 else ' (no published hash to compare)'}")
+                         f"{' (pinned)' if ck.sha256 or ck.sha256_prefix else ' (no published hash to compare)'}")
     return ok, lines

@@ -10,7 +10,10 @@ changed. Fixes, all behaviour-preserving for inference:
 * ``np.float``/``np.int``/``np.bool``/``np.complex``/``np.object`` (removed in NumPy
   1.24) -> the builtins they always aliased.
 * ``yaml.load(stream)`` without ``Loader`` (an error since PyYAML 6) -> ``SafeLoader``.
-* no CUDA device: ``Tensor.cuda()``/``Module.cuda()`` return CPU objects, and
+* ``torchaudio`` absent (no torchaudio wheel exists for torch 2.14): an empty module is
+  registered so that imports of it succeed (Face-TTS imports it for its LRS3 data loader
+  and torch.hub lists it as a dependency of bshall/hifigan); any use of it raises.
+* no CUDA device: ``Tensor.cuda()``/``Module.cuda()`` (and Lightning's override) return CPU objects, and
   ``torch.load`` maps storages to the CPU (``weights_only`` stays torch's default, True).
 
 Runs only in the upstream's environment: imports nothing from ttsf-bench.
@@ -52,6 +55,27 @@ def patch_yaml() -> None:
     _note("yaml.load defaults to SafeLoader")
 
 
+def stub_torchaudio() -> None:
+    import importlib.machinery
+    import importlib.util
+    import types
+
+    if importlib.util.find_spec("torchaudio") is not None:
+        return
+
+    class _Absent(types.ModuleType):
+        def __getattr__(self, name):
+            if name.startswith("__"):
+                raise AttributeError(name)
+            raise ImportError(f"torchaudio.{name}: torchaudio is not installed (none exists for this torch); "
+                              "ttsf-bench's compat.py registered an empty module for imports only")
+
+    mod = _Absent("torchaudio")
+    mod.__spec__ = importlib.machinery.ModuleSpec("torchaudio", None)
+    sys.modules["torchaudio"] = mod
+    _note("torchaudio absent: an empty module satisfies its imports (any use raises)")
+
+
 def patch_torch_cpu() -> None:
     import torch
 
@@ -66,6 +90,17 @@ def patch_torch_cpu() -> None:
 
     torch.Tensor.cuda = tensor_cuda
     torch.nn.Module.cuda = module_cuda
+    # Lightning modules override .cuda() (DeviceDtypeModuleMixin): the same no-op there
+    import importlib
+
+    for name in ("lightning_fabric.utilities.device_dtype_mixin", "pytorch_lightning.core.mixins.device_dtype_mixin"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        for cls in ("_DeviceDtypeModuleMixin", "DeviceDtypeModuleMixin"):
+            if hasattr(module, cls):
+                getattr(module, cls).cuda = module_cuda
     original_load = torch.load
 
     def load(*args, **kwargs):
@@ -82,6 +117,7 @@ def main(argv: list[str]) -> None:
     script = argv[0]
     patch_numpy()
     patch_yaml()
+    stub_torchaudio()
     patch_torch_cpu()
     sys.argv = list(argv)
     sys.path.insert(0, ".")

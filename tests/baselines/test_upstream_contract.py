@@ -51,3 +51,22 @@ def test_upstream_runs_end_to_end_on_real_faces(name, placeholder_upstream, real
         corr = np.corrcoef(muxed[:n], driving[:n])[0, 1]
         assert corr > 0.9, corr
         assert clip.frames.std() > 1.0  # decoded pictures, not an empty (constant) stream
+
+
+def test_facetts_upstream_speaks_the_text_for_real_faces(placeholder_upstream, real_face_items, tmp_path):
+    """Face-TTS (speech only): the adapter's env-var configuration is accepted (the log shows our face
+    and text files were read), one 16 kHz wav per item is found and returned."""
+    system = placeholder_upstream("facetts")
+    root, items = real_face_items
+    system.allow_placeholder = True
+    ctx = Context(root, tmp_path / "samples")
+    for item in items:
+        t0 = time.perf_counter()
+        out = system.generate(item, ctx)
+        print(f"facetts {item.id}: {time.perf_counter() - t0:.1f} s")
+        log = (ctx.out_dir / f"{item.id}.log").read_text()
+        assert "Traceback" not in log and "######## Load /" in log and "text.txt" in log
+        assert "Using cache found in" in log and str(system.checkout / ".torch_home") in log  # no download
+        assert out.video is None
+        wav, rate = media.read_audio_native(out.audio)
+        assert rate == media.SAMPLE_RATE and wav.shape[0] > 0.1 * rate and np.isfinite(wav).all()
