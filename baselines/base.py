@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -161,7 +162,14 @@ class ExternalBaseline(System):
         if not self.checkout.is_dir():
             return False, (f"not installed: {self.checkout} does not exist ({hint}; upstream {self.repo} at "
                            f"{self.commit[:12]}; details: baselines/{self.key}.py)")
-        if not self.python.is_file():
+        if self.env.mode == "docker" and not os.environ.get(f"TTSF_{self.key.upper()}_PYTHON"):
+            image = os.environ.get(self.docker_image_var)
+            if not image or shutil.which("docker") is None:
+                return False, (f"{self.key} does not run on Python 3.11: build {self.env.dockerfile} "
+                               f"(docker build -t IMAGE -f {self.env.dockerfile} .) and set {self.docker_image_var}=IMAGE"
+                               f"{'' if shutil.which('docker') else ' (no docker binary on PATH)'}; or set "
+                               f"TTSF_{self.key.upper()}_PYTHON to an interpreter you built (docs/baselines.md)")
+        elif not self.python.is_file():
             return False, f"no interpreter at {self.python} ({hint}, or set TTSF_{self.key.upper()}_PYTHON)"
         for ck in self.checkpoints:
             path = self.checkout / ck.path
@@ -192,6 +200,19 @@ class ExternalBaseline(System):
         if head is not None and head != self.commit:
             log.warning("%s: checkout at %s, pinned commit is %s", self.key, head, self.commit)
         return True, f"ready ({self.checkout}{', PLACEHOLDER weights' if placeholders else ''})"
+
+    @property
+    def docker_image_var(self) -> str:
+        return f"TTSF_{self.key.upper()}_DOCKER_IMAGE"
+
+    def python_argv(self) -> list[str]:
+        """How to start the upstream's Python: its interpreter, or ``docker run IMAGE python`` for
+        ``env.mode == "docker"`` (checkout and temp folder mounted at the same paths)."""
+        if self.env.mode != "docker" or os.environ.get(f"TTSF_{self.key.upper()}_PYTHON"):
+            return [str(self.python)]
+        tmp = tempfile.gettempdir()
+        return ["docker", "run", "--rm", "-v", f"{self.checkout}:{self.checkout}", "-v", f"{tmp}:{tmp}",
+                "-w", str(self.checkout), os.environ.get(self.docker_image_var, "IMAGE"), "python"]
 
     def placeholder_files(self) -> list[str]:
         """Checkpoints of this checkout that are random-init placeholders (see baselines/placeholder.py)."""
@@ -311,11 +332,15 @@ class ExternalBaseline(System):
                 clip = media.read_video(produced, fps=media.VIDEO_FPS)
             except media.MediaError as exc:
                 raise GenerationError(f"{self.key} output unreadable: {exc}") from exc
-        frames, notes = self.normalise(clip.frames, audio.shape[0] / media.SAMPLE_RATE)
+        frames, notes = self.normalise(self.crop_output(clip.frames), audio.shape[0] / media.SAMPLE_RATE)
         mp4 = media.write_video(ctx.output_path(item, ".mp4"), frames, media.VIDEO_FPS,
                                 audio=audio, sample_rate=media.SAMPLE_RATE)
         wav_out = media.write_audio(ctx.output_path(item, ".wav"), audio, media.SAMPLE_RATE)
         return Output(video=mp4, audio=wav_out, notes=notes)
+
+    def crop_output(self, frames: np.ndarray) -> np.ndarray:
+        """The generated picture inside the upstream's frames (``uint8 (T, H, W, 3)``); all of it by default."""
+        return frames
 
     def normalise(self, frames: np.ndarray, seconds: float) -> tuple[np.ndarray, tuple[str, ...]]:
         """The upstream's frames (already resampled to 25 fps) at ``image_size``² and as many frames

@@ -128,6 +128,9 @@ def layout(adapter: ExternalBaseline, source: Optional[str] = None, log=print) -
         layout_extra(adapter, extra, log)
     for d in adapter.make_dirs:
         (dest / d).mkdir(parents=True, exist_ok=True)
+    prepare = getattr(adapter, "prepare_checkout", None)
+    if prepare is not None:
+        prepare()
     exclude = dest / ".git" / "info" / "exclude"  # keep the checkout's `git status` clean
     exclude.parent.mkdir(parents=True, exist_ok=True)
     if ".venv/" not in (exclude.read_text() if exclude.is_file() else ""):
@@ -142,14 +145,16 @@ def _env_key(adapter: ExternalBaseline, base: str) -> str:
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def create_env(adapter: ExternalBaseline, log=print) -> Path:
+def create_env(adapter: ExternalBaseline, log=print) -> Optional[Path]:
     """Build ``checkout/.venv`` as ``adapter.env`` says (idempotent: a record of the spec)."""
     spec = adapter.env
     venv = adapter.checkout / ".venv"
     python = venv / "bin" / "python"
     if spec.mode == "docker":
-        raise SetupError(f"{adapter.key} cannot run on Python 3.11 here; build {spec.dockerfile} with Docker "
-                         f"(see docs/baselines.md)")
+        log(f"env: {adapter.key} does not run on Python 3.11 here: build {spec.dockerfile} "
+            f"(docker build -t IMAGE -f {spec.dockerfile} baselines/docker) and set {adapter.docker_image_var}=IMAGE "
+            f"(recipe untested: no Docker on the development machine)")
+        return None
     base_site = sysconfig.get_paths()["purelib"] if spec.mode == "overlay" else ""
     key = _env_key(adapter, base_site)
     record = venv / ENV_RECORD
@@ -215,6 +220,9 @@ def check(adapter: ExternalBaseline) -> tuple[bool, list[str]]:
         lines.append(f"WRONG code: {dest} is at {head}, pinned {adapter.commit} (re-run setup into an empty --root)")
     else:
         lines.append(f"ok code: {dest} @ {head}")
+        gone = subprocess.run(["git", "ls-files", "--deleted"], cwd=dest, capture_output=True, text=True).stdout.split()
+        if gone:
+            lines.append(f"note code: {len(gone)} file(s) of the commit are absent (partial source): {', '.join(gone[:5])}")
     for extra in adapter.extra_repos:
         xdest = dest / extra.dest
         xhead = _head(xdest) if xdest.is_dir() else None
@@ -224,9 +232,14 @@ def check(adapter: ExternalBaseline) -> tuple[bool, list[str]]:
                          f"{adapter.key})")
         else:
             lines.append(f"ok code: {xdest} @ {xhead}")
-    if adapter.env.mode == "docker":
-        ok = False
-        lines.append(f"NO env: {adapter.key} does not run on Python 3.11: use {adapter.env.dockerfile} (untested here)")
+    if adapter.env.mode == "docker" and not os.environ.get(f"TTSF_{adapter.key.upper()}_PYTHON"):
+        image = os.environ.get(adapter.docker_image_var)
+        if image:
+            lines.append(f"docker env: image {image} ({adapter.env.dockerfile}; not checked here)")
+        else:
+            ok = False
+            lines.append(f"NO env: {adapter.key} does not run on Python 3.11 here: docker build -f "
+                         f"{adapter.env.dockerfile} -t IMAGE . and set {adapter.docker_image_var}=IMAGE (recipe untested)")
     elif not adapter.python.is_file():
         ok = False
         lines.append(f"MISSING env: {adapter.python} (python -m baselines setup {adapter.key})")
