@@ -166,7 +166,7 @@ class ExternalBaseline(System):
             image = os.environ.get(self.docker_image_var)
             if not image or shutil.which("docker") is None:
                 return False, (f"{self.key} does not run on Python 3.11: build {self.env.dockerfile} "
-                               f"(docker build -t IMAGE -f {self.env.dockerfile} .) and set {self.docker_image_var}=IMAGE"
+                               f"(docker build -t IMAGE -f {self.env.dockerfile} baselines/docker) and set {self.docker_image_var}=IMAGE"
                                f"{'' if shutil.which('docker') else ' (no docker binary on PATH)'}; or set "
                                f"TTSF_{self.key.upper()}_PYTHON to an interpreter you built (docs/baselines.md)")
         elif not self.python.is_file():

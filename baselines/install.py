@@ -221,6 +221,7 @@ def check(adapter: ExternalBaseline) -> tuple[bool, list[str]]:
     else:
         lines.append(f"ok code: {dest} @ {head}")
         gone = subprocess.run(["git", "ls-files", "--deleted"], cwd=dest, capture_output=True, text=True).stdout.split()
+        gone = [g for g in gone if not any((dest / d / Path(g).name).is_file() for d in adapter.make_dirs)]  # moved by setup
         if gone:
             lines.append(f"note code: {len(gone)} file(s) of the commit are absent (partial source): {', '.join(gone[:5])}")
     for extra in adapter.extra_repos:
@@ -238,8 +239,8 @@ def check(adapter: ExternalBaseline) -> tuple[bool, list[str]]:
             lines.append(f"docker env: image {image} ({adapter.env.dockerfile}; not checked here)")
         else:
             ok = False
-            lines.append(f"NO env: {adapter.key} does not run on Python 3.11 here: docker build -f "
-                         f"{adapter.env.dockerfile} -t IMAGE . and set {adapter.docker_image_var}=IMAGE (recipe untested)")
+            lines.append(f"NO env: {adapter.key} does not run on Python 3.11 here: docker build -t IMAGE -f "
+                         f"{adapter.env.dockerfile} baselines/docker and set {adapter.docker_image_var}=IMAGE (recipe untested)")
     elif not adapter.python.is_file():
         ok = False
         lines.append(f"MISSING env: {adapter.python} (python -m baselines setup {adapter.key})")
