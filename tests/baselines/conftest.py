@@ -26,7 +26,7 @@ CLIPS = ("audio_00015", "input_00002")
 SECONDS = 2.0
 
 
-def test_root() -> Path:
+def placeholder_root() -> Path:
     env = os.environ.get("TTSF_BASELINES_TEST_ROOT")
     return Path(env).expanduser() if env else Path.home() / ".cache" / "ttsf-bench" / "baselines-placeholder"
 
@@ -36,7 +36,7 @@ def placeholder_upstream(monkeypatch):
     def prepare(name: str):
         from baselines.install import SetupError, build_placeholders, check, create_env, layout, local_source
 
-        root = test_root()
+        root = placeholder_root()
         monkeypatch.setenv("TTSF_BASELINES_ROOT", str(root))
         for var in (f"TTSF_{name.upper()}_DIR", f"TTSF_{name.upper()}_PYTHON"):
             monkeypatch.delenv(var, raising=False)
