@@ -5,16 +5,16 @@ pin), the checkpoints it needs (path inside the checkout, sha256 where one is kn
 the exact command of SPEC §4, and what it produces. The upstream code runs in its own
 environment (its own Python, usually an old torch), never imported here.
 
-Installation (per baseline ``NAME``)::
+Installation (per baseline ``NAME``; see docs/baselines.md)::
 
-    git clone REPO  $TTSF_BASELINES/NAME   &&  git -C $TTSF_BASELINES/NAME checkout COMMIT
-    # create its environment as its README says; the adapter runs
-    #   $TTSF_BASELINES/NAME/.venv/bin/python   (or $TTSF_<NAME>_PYTHON)
-    # download the checkpoints to the paths listed by `python -m eval.run ls systems`
+    python -m baselines setup NAME [--root DIR] [--source GITDIR_OR_URL]
+    python -m baselines check NAME       # what is missing: code, env, each checkpoint
 
-``$TTSF_BASELINES`` defaults to ``~/.cache/ttsf-bench/baselines``. A missing checkout,
-interpreter or checkpoint makes the system "not ready" with that message; nothing is
-ever substituted.
+The checkout lives in ``$TTSF_BASELINES_ROOT/NAME`` (alias ``$TTSF_BASELINES``; default
+``~/.cache/ttsf-bench/baselines``), its interpreter in ``NAME/.venv`` (or
+``$TTSF_<NAME>_PYTHON``). A missing checkout, interpreter or checkpoint makes the system
+"not ready" with that message; nothing is ever substituted. Placeholder (random-init)
+checkpoints are refused unless the run allows them (tests; the row is then marked).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -39,6 +40,13 @@ from ttsf.hashing import sha256_file as file_sha256  # noqa: F401  (re-exported)
 log = logging.getLogger(__name__)
 
 ENV_ROOT = "TTSF_BASELINES"
+ENV_ROOTS = ("TTSF_BASELINES_ROOT", ENV_ROOT)
+#: ``baselines/upstream/`` (files that run inside the upstream interpreters)
+UPSTREAM_DIR = Path(__file__).resolve().parent / "upstream"
+COMPAT = UPSTREAM_DIR / "compat.py"
+#: an upstream output whose length differs from the driving audio by more frames than
+#: this is an error; a smaller difference is padded (last frame) or trimmed, and noted
+MAX_LENGTH_FIX_FRAMES = 3
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,10 +60,45 @@ class Checkpoint:
     path: str
     sha256: Optional[str]
     source: str
+    url: Optional[str] = None
+    size: Optional[int] = None  # bytes, where known
+    sha256_prefix: Optional[str] = None  # fixed by the file name where no full hash is published (torch.hub)
+
+
+@dataclasses.dataclass(frozen=True)
+class ExtraRepo:
+    """A second repository the upstream needs at run time (e.g. a torch.hub repo), laid out
+    at ``commit`` in ``dest`` (relative to the checkout) by ``setup``."""
+
+    repo: str
+    commit: str
+    dest: str
+
+
+@dataclasses.dataclass(frozen=True)
+class EnvSpec:
+    """How ``python -m baselines setup`` builds an upstream's interpreter.
+
+    mode: ``"overlay"``: a venv whose ``.pth`` adds ttsf-bench's own site-packages
+    (torch 2.14.1, NumPy 2, OpenCV, ...) behind ``pins`` installed into it (no second
+    torch: seconds, ~80 MB); ``"venv"``: a fresh venv with ``pins`` (torch==2.14.1 always
+    pinned); ``"docker"``: cannot run on Python 3.11, see ``dockerfile``.
+    pins: exact requirements installed into the env.
+    notes: why the pins differ from the upstream's requirements (one line each).
+    imports: modules the upstream imports (``check`` tries them in the env).
+    """
+
+    mode: str
+    pins: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    imports: tuple[str, ...] = ()
+    dockerfile: Optional[str] = None
+    #: ``(folder in the checkout, argv)`` run with the env's python after the pins (``{python}``)
+    build: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def baselines_root() -> Path:
-    env = os.environ.get(ENV_ROOT)
+    env = next((os.environ[k] for k in ENV_ROOTS if os.environ.get(k)), None)
     return Path(env).expanduser() if env else Path.home() / ".cache" / "ttsf-bench" / "baselines"
 
 
@@ -74,6 +117,13 @@ class ExternalBaseline(System):
     timeout_s: float = 1800.0
     produces = ("audio", "video")  # the video (with the driving speech muxed in) and that speech
     speech_source = "gt"
+    env: EnvSpec = EnvSpec("venv")
+    #: the upstream's own files ``setup`` creates (folders it writes into but does not ship)
+    make_dirs: tuple[str, ...] = ()
+    #: other repositories laid out inside the checkout (see :class:`ExtraRepo`)
+    extra_repos: tuple[ExtraRepo, ...] = ()
+    #: environment variables of every upstream run (``{checkout}`` is substituted)
+    run_env: tuple[tuple[str, str], ...] = ()
 
     def __init__(self, speech: str = "gt", **options: Any):
         super().__init__(speech=speech, **options)
@@ -103,22 +153,43 @@ class ExternalBaseline(System):
         return Path(env).expanduser() if env else self.checkout / ".venv" / "bin" / "python"
 
     def install_hint(self) -> str:
-        return (f"clone {self.repo} into {self.checkout} and check out {self.commit}; create its environment "
-                f"(interpreter {self.python}, or set TTSF_{self.key.upper()}_PYTHON); place the checkpoints "
-                f"{', '.join(c.path for c in self.checkpoints)} inside the checkout (see baselines/{self.key}.py)")
+        return (f"python -m baselines setup {self.key}  (lays out {self.repo} at {self.commit[:12]} in "
+                f"{self.checkout} and builds its interpreter {self.python}); then place the checkpoints "
+                f"{', '.join(c.path for c in self.checkpoints)} (`python -m baselines check {self.key}` lists them)")
 
     def readiness(self) -> tuple[bool, str]:
+        hint = f"run `python -m baselines setup {self.key}`; `python -m baselines check {self.key}` lists what is missing"
         if not self.checkout.is_dir():
-            return False, (f"not installed: {self.checkout} does not exist (clone {self.repo} at "
-                           f"{self.commit[:12]} there; details: baselines/{self.key}.py)")
-        if not self.python.is_file():
-            return False, f"no interpreter at {self.python} (or set TTSF_{self.key.upper()}_PYTHON)"
+            return False, (f"not installed: {self.checkout} does not exist ({hint}; upstream {self.repo} at "
+                           f"{self.commit[:12]}; details: baselines/{self.key}.py)")
+        if self.env.mode == "docker" and not os.environ.get(f"TTSF_{self.key.upper()}_PYTHON"):
+            image = os.environ.get(self.docker_image_var)
+            if not image or shutil.which("docker") is None:
+                return False, (f"{self.key} does not run on Python 3.11: build {self.env.dockerfile} "
+                               f"(docker build -t IMAGE -f {self.env.dockerfile} baselines/docker) and set {self.docker_image_var}=IMAGE"
+                               f"{'' if shutil.which('docker') else ' (no docker binary on PATH)'}; or set "
+                               f"TTSF_{self.key.upper()}_PYTHON to an interpreter you built (docs/baselines.md)")
+        elif not self.python.is_file():
+            return False, f"no interpreter at {self.python} ({hint}, or set TTSF_{self.key.upper()}_PYTHON)"
         for ck in self.checkpoints:
             path = self.checkout / ck.path
             if not path.is_file():
-                return False, f"checkpoint {ck.path} missing in {self.checkout} (from {ck.source})"
+                return False, (f"checkpoint {ck.path} missing in {self.checkout} (from {ck.source}"
+                               f"{'; sha256 ' + ck.sha256 if ck.sha256 else ''})")
+        placeholders = self.placeholder_files()
+        if placeholders and not self.allow_placeholder:
+            from baselines.placeholder import refusal
+
+            return False, refusal(self.name, placeholders)
+        for ck in self.checkpoints:
+            path = self.checkout / ck.path
+            if str(path) in placeholders:
+                continue
             if ck.sha256 is not None and self._sha(path) != ck.sha256:
-                return False, f"checkpoint {path} has sha256 {self._sha(path)}, expected {ck.sha256}"
+                return False, f"checkpoint {path} has sha256 {self._sha(path)}, expected {ck.sha256} ({ck.source})"
+            if ck.sha256_prefix is not None and not self._sha(path).startswith(ck.sha256_prefix):
+                return False, (f"checkpoint {path} has sha256 {self._sha(path)}, expected one starting "
+                               f"{ck.sha256_prefix} ({ck.source})")
         if self.speech != "gt":
             from eval.systems import REGISTRY
 
@@ -128,7 +199,26 @@ class ExternalBaseline(System):
         head = self.checkout_commit()
         if head is not None and head != self.commit:
             log.warning("%s: checkout at %s, pinned commit is %s", self.key, head, self.commit)
-        return True, f"ready ({self.checkout})"
+        return True, f"ready ({self.checkout}{', PLACEHOLDER weights' if placeholders else ''})"
+
+    @property
+    def docker_image_var(self) -> str:
+        return f"TTSF_{self.key.upper()}_DOCKER_IMAGE"
+
+    def python_argv(self) -> list[str]:
+        """How to start the upstream's Python: its interpreter, or ``docker run IMAGE python`` for
+        ``env.mode == "docker"`` (checkout and temp folder mounted at the same paths)."""
+        if self.env.mode != "docker" or os.environ.get(f"TTSF_{self.key.upper()}_PYTHON"):
+            return [str(self.python)]
+        tmp = tempfile.gettempdir()
+        return ["docker", "run", "--rm", "-v", f"{self.checkout}:{self.checkout}", "-v", f"{tmp}:{tmp}",
+                "-w", str(self.checkout), os.environ.get(self.docker_image_var, "IMAGE"), "python"]
+
+    def placeholder_files(self) -> list[str]:
+        """Checkpoints of this checkout that are random-init placeholders (see baselines/placeholder.py)."""
+        from baselines.placeholder import is_placeholder
+
+        return [str(self.checkout / ck.path) for ck in self.checkpoints if is_placeholder(self.checkout / ck.path)]
 
     def checkout_commit(self) -> Optional[str]:
         try:
@@ -147,17 +237,24 @@ class ExternalBaseline(System):
     def config(self) -> dict:
         cfg = super().config()
         cfg.update(repo=self.repo, commit=self.commit, command=self.command_template())
+        # the weights define the outputs: new (or placeholder vs real) weights -> new cache key
+        cfg["checkpoints"] = {ck.path: self._sha(self.checkout / ck.path) for ck in self.checkpoints
+                              if (self.checkout / ck.path).is_file()}
         if self.speech != "gt":  # the driving TTS is part of what defines the outputs (and the cache key)
             cfg["speech_system"] = self.speech_system().config()
         return cfg
 
     def provenance(self) -> dict:
-        out = {"repo": self.repo, "pinned_commit": self.commit, "checkout_commit": None, "checkpoints": {}}
+        out = {"repo": self.repo, "pinned_commit": self.commit, "checkout_commit": None, "checkpoints": {},
+               "checkpoints_pinned": {ck.path: ck.sha256 for ck in self.checkpoints}}
         if self.checkout.is_dir():
             out["checkout_commit"] = self.checkout_commit()
             for ck in self.checkpoints:
                 path = self.checkout / ck.path
                 out["checkpoints"][ck.path] = self._sha(path) if path.is_file() else None
+            placeholders = self.placeholder_files()
+            if placeholders:
+                out["placeholder_weights"] = placeholders
         return out
 
     # ------------------------------------------------------------------ running
@@ -202,10 +299,11 @@ class ExternalBaseline(System):
         return cv2.resize(crop, (self.image_size, self.image_size), interpolation=cv2.INTER_AREA)
 
     def run_upstream(self, argv: list[str], work: Path, log_path: Path, env: Optional[dict] = None) -> None:
+        fixed = {k: v.format(checkout=self.checkout) for k, v in self.run_env}
         with open(log_path, "w") as log_file:
             try:
                 proc = subprocess.run(argv, cwd=self.checkout, stdout=log_file, stderr=subprocess.STDOUT,
-                                      timeout=self.timeout_s, env={**os.environ, **(env or {})})
+                                      timeout=self.timeout_s, env={**os.environ, **fixed, **(env or {})})
             except subprocess.TimeoutExpired as exc:
                 raise GenerationError(f"{self.key} timed out after {self.timeout_s:.0f} s (log {log_path})",
                                       code="timeout") from exc
@@ -234,8 +332,39 @@ class ExternalBaseline(System):
                 clip = media.read_video(produced, fps=media.VIDEO_FPS)
             except media.MediaError as exc:
                 raise GenerationError(f"{self.key} output unreadable: {exc}") from exc
-        frames = clip.frames[:, : clip.frames.shape[1] // 2 * 2, : clip.frames.shape[2] // 2 * 2]
-        mp4 = media.write_video(ctx.output_path(item, ".mp4"), np.ascontiguousarray(frames), media.VIDEO_FPS,
+        frames, notes = self.normalise(self.crop_output(clip.frames), audio.shape[0] / media.SAMPLE_RATE)
+        mp4 = media.write_video(ctx.output_path(item, ".mp4"), frames, media.VIDEO_FPS,
                                 audio=audio, sample_rate=media.SAMPLE_RATE)
         wav_out = media.write_audio(ctx.output_path(item, ".wav"), audio, media.SAMPLE_RATE)
-        return Output(video=mp4, audio=wav_out)
+        return Output(video=mp4, audio=wav_out, notes=notes)
+
+    def crop_output(self, frames: np.ndarray) -> np.ndarray:
+        """The generated picture inside the upstream's frames (``uint8 (T, H, W, 3)``); all of it by default."""
+        return frames
+
+    def normalise(self, frames: np.ndarray, seconds: float) -> tuple[np.ndarray, tuple[str, ...]]:
+        """The upstream's frames (already resampled to 25 fps) at ``image_size``² and as many frames
+        as the driving audio needs (``ceil(seconds * 25)``).
+
+        frames: ``uint8 (T, H, W, 3)``. A length off by at most :data:`MAX_LENGTH_FIX_FRAMES`
+        is fixed (last frame repeated, or extra frames dropped) and noted; more is an error.
+        """
+        import cv2
+
+        notes = []
+        size = self.image_size
+        if frames.shape[1:3] != (size, size):
+            notes.append(f"resized {frames.shape[2]}x{frames.shape[1]} -> {size}x{size}")
+            frames = np.stack([cv2.resize(f, (size, size), interpolation=cv2.INTER_AREA) for f in frames])
+        want = max(1, media.duration_frames(seconds))
+        diff = want - frames.shape[0]
+        if abs(diff) > MAX_LENGTH_FIX_FRAMES:
+            raise GenerationError(f"{self.key} produced {frames.shape[0]} frames for {seconds:.3f} s of audio "
+                                  f"({want} frames at 25 fps)", code="length_mismatch")
+        if diff > 0:
+            frames = np.concatenate([frames, np.repeat(frames[-1:], diff, axis=0)])
+            notes.append(f"padded {diff} frame(s) (last frame) to the audio length")
+        elif diff < 0:
+            frames = frames[:want]
+            notes.append(f"trimmed {-diff} frame(s) to the audio length")
+        return np.ascontiguousarray(frames), tuple(notes)

@@ -1,10 +1,25 @@
 """MakeItTalk (yzhou359/MakeItTalk, SIGGRAPH Asia 2020): speaker-aware talking heads.
 
-Command (SPEC §4): ``main_end2end.py --jpg <256x256 portrait>``; the script reads the
-portrait and every ``.wav`` from its own ``examples/`` folder and writes its videos there.
-The adapter therefore stages one image and one wav into ``examples/`` under a unique
-name, runs, collects the new ``.mp4`` and removes what it staged. Because of that shared
-folder, items are generated one at a time (a lock file in the checkout).
+Command (SPEC §4, upstream README "Animate You Portraits!")::
+
+    python main_end2end.py --jpg NAME.jpg --load_G_name examples/ckpt/ckpt_116_i2i_comb.pth ...
+
+The README asks for a "portrait image [cropped] into size 256x256 ... under `examples`
+folder with `.jpg` format. Make sure the head is almost in the middle", and the script
+animates *every* ``.wav`` in ``examples/`` and writes its videos there
+(``examples/<jpg>_pred_fls_<wav>_audio_embed.mp4``, 62.5 fps, three 256² panels side by
+side: reference | generated | landmarks; the adapter keeps the middle one and resamples to 25 fps).
+So the adapter stages one 256² centre-cropped jpg and one wav into ``examples/`` under a
+unique name, runs, collects the new ``.mp4`` and removes what it staged; items are generated
+one at a time (a lock file in the checkout). ``setup`` moves the upstream's demo wav(s) to
+``examples/upstream_demo_wav/`` so only the staged speech is animated. All four checkpoint
+paths are passed explicitly (the pinned commit's default ``--load_G_name`` is
+``ckpt_116_i2i_comb.pth``; the previous commit defaulted to a file that is not published).
+
+Environment: the upstream pins Python 3.6-era packages (requirements.txt) that have no
+Python 3.11 wheels here; ``baselines/docker/makeittalk.Dockerfile`` (untested: no Docker on
+this machine) rebuilds that environment; the adapter runs it through ``docker run`` when
+``TTSF_MAKEITTALK_DOCKER_IMAGE`` names the built image.
 """
 
 from __future__ import annotations
@@ -15,29 +30,65 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from baselines.base import Checkpoint, ExternalBaseline
+from baselines.base import Checkpoint, EnvSpec, ExternalBaseline
 from eval.systems.base import GenerationError
 
-_SRC = "MakeItTalk README (pre-trained models, Google Drive)"
+COMMIT = "fad2fe466dc1ac3b6141b930c99b8f1298e3de00"  # 2021-03-28, last commit (loads ckpt_116_i2i_comb.pth)
+_SRC = "MakeItTalk README 'Pre-trained Models' (Google Drive {}; quick_demo.ipynb downloads it to this path)"
+_GD = "https://drive.google.com/file/d/{}/view"
+_CKPTS = {  # path -> Google Drive file id (README table and quick_demo.ipynb)
+    "examples/ckpt/ckpt_autovc.pth": "1ZiwPp_h62LtjU0DwpelLUoodKPR85K7x",
+    "examples/ckpt/ckpt_content_branch.pth": "1r3bfEvTVl6pCNw5xwUhEglwDHjWtAqQp",
+    "examples/ckpt/ckpt_speaker_branch.pth": "1rV0jkyDqPW-aDJcj7xSO6Zt1zSXqn1mu",
+    "examples/ckpt/ckpt_116_i2i_comb.pth": "1i2LJXKp-yWKIEEgJ7C6cE3_2NirfY_0a",
+    "examples/dump/emb.pickle": "18-0CYl5E6ungS3H4rRSHjfYvvm-WwjTI",
+}
 
 
 class MakeItTalk(ExternalBaseline):
     name = "makeittalk"
     key = "makeittalk"
     repo = "https://github.com/yzhou359/MakeItTalk"
-    commit = "79df25bf722f74d03adb0698c20a31513b5cd0b0"
+    commit = COMMIT
     description = "MakeItTalk driven by the ground-truth speech (upstream repo, subprocess)"
-    checkpoints = (
-        Checkpoint("examples/ckpt/ckpt_autovc.pth", None, _SRC),
-        Checkpoint("examples/ckpt/ckpt_content_branch.pth", None, _SRC),
-        Checkpoint("examples/ckpt/ckpt_speaker_branch.pth", None, _SRC),
-        Checkpoint("examples/ckpt/ckpt_116_i2i_comb.pth", None, _SRC),
-        Checkpoint("examples/dump/emb.pickle", None, _SRC),
-    )
+    checkpoints = tuple(Checkpoint(path, None, _SRC.format(gid), url=_GD.format(gid)) for path, gid in _CKPTS.items())
     image_size = 256
+    make_dirs = ("examples/upstream_demo_wav",)
+    env = EnvSpec(
+        "docker",
+        notes=(
+            "requirements.txt pins Python 3.6-era wheels; on Python 3.11 here `pip download --only-binary=:all:` "
+            "finds none for opencv-python==4.4.0.46, scikit-learn==0.23.2, pysptk==0.1.18, pyworld==0.2.12",
+            "face_alignment==1.1.1 installs, but later releases renamed LandmarksType._3D (used by "
+            "main_end2end.py) to THREE_D: a 3.11 port needs code changes, not only pins",
+            "the Dockerfile keeps the upstream's Python 3.6 pins and adds torch==1.7.1 CPU (README names no torch "
+            "version; 1.7.1 was current at the pinned commit); untested here (no Docker)",
+        ),
+        imports=("torch", "face_alignment", "librosa", "pysptk", "pyworld", "resemblyzer", "pynormalize", "cv2"),
+        dockerfile="baselines/docker/makeittalk.Dockerfile",
+    )
 
     def command(self, audio: Path, image: Path, out_dir: Path) -> list[str]:
-        return [str(self.python), "main_end2end.py", "--jpg", image.name]
+        argv = [*self.python_argv(), "main_end2end.py", "--jpg", image.name]
+        for flag, path in (("--load_AUTOVC_name", "ckpt_autovc"), ("--load_a2l_G_name", "ckpt_speaker_branch"),
+                           ("--load_a2l_C_name", "ckpt_content_branch"), ("--load_G_name", "ckpt_116_i2i_comb")):
+            argv += [flag, f"examples/ckpt/{path}.pth"]
+        return argv
+
+    def crop_output(self, frames):
+        """MakeItTalk writes ``[reference | generated | landmarks]`` side by side (768×256): the middle panel."""
+        if frames.shape[2] != 3 * frames.shape[1]:
+            raise GenerationError(f"makeittalk: expected 3 panels of {frames.shape[1]} px, got width {frames.shape[2]}",
+                                  code="bad_output")
+        side = frames.shape[1]
+        return frames[:, :, side:2 * side]
+
+    def prepare_checkout(self) -> None:
+        """Move the upstream's demo wavs out of ``examples/`` (the script animates every wav there)."""
+        examples = self.checkout / "examples"
+        for wav in examples.glob("*.wav"):
+            if not wav.name.startswith("ttsf_"):
+                wav.replace(examples / "upstream_demo_wav" / wav.name)
 
     def run_upstream(self, argv, work, log_path, env=None):
         examples = self.checkout / "examples"
@@ -47,12 +98,17 @@ class MakeItTalk(ExternalBaseline):
         with open(self.checkout / ".ttsf-bench.lock", "a+") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
+                others = sorted(p.name for p in examples.glob("*.wav"))
+                if others:
+                    raise GenerationError(f"makeittalk animates every .wav in {examples}: move {', '.join(others)} "
+                                          f"away (python -m baselines setup makeittalk does)", code="bad_install")
                 import cv2
 
                 cv2.imwrite(str(staged[0]), cv2.imread(str(image_src)))
                 staged[1].write_bytes(audio_src.read_bytes())
                 started = time.time()
-                super().run_upstream([*argv[:-1], staged[0].name], work, log_path, env)
+                jpg = argv.index("--jpg") + 1
+                super().run_upstream([*argv[:jpg], staged[0].name, *argv[jpg + 1:]], work, log_path, env)
                 new = sorted(p for p in examples.glob(f"*{stem}*.mp4") if p.stat().st_mtime >= started - 1)
                 if not new:
                     raise GenerationError(f"makeittalk wrote no video for {stem} in {examples}", code="missing_output")

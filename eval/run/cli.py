@@ -78,6 +78,9 @@ def _add_run_args(p: argparse.ArgumentParser, table_required: bool = True) -> No
                    help="table 4: score the raters' answer files in this folder (see docs/mos.md)")
     p.add_argument("--mos-key", type=Path, default=None, metavar="KEY.json",
                    help="the study's key.json (default: ANSWERS_DIR/key.json or ANSWERS_DIR/../key.json)")
+    p.add_argument("--allow-placeholder", action="store_true",
+                   help="run baselines whose weights are random-init placeholders (tests only: their rows are "
+                        "marked placeholder, never comparable)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,7 +117,7 @@ def _config(args):
     return RunConfig(table=str(args.table), split=args.split, systems=args.systems, metrics=args.metrics,
                      backends=args.backend, limit=args.limit, data_root=args.data_root, out=args.out,
                      device=args.device, seed=args.seed, run_id=args.run_id, quiet=args.quiet,
-                     corpus=args.corpus)
+                     corpus=args.corpus, allow_placeholder=args.allow_placeholder)
 
 
 def cmd_mos(args) -> int:
@@ -178,6 +181,7 @@ def cmd_run(args, systems_override: Optional[list[str]] = None) -> int:
     if demo_note:
         print(demo_note)
     _print_missing_weights(result.results)
+    _print_placeholders(result.results)
     _print_failures(result)
     t = result.results["timing"]
     wall = result.results["provenance"]["wall_time_s"]
@@ -216,6 +220,13 @@ def _print_missing_weights(results: dict) -> None:
         print("missing weights (their columns are shown as missing):")
         for w, users in sorted(missing.items()):
             print(f"  {w} (for {', '.join(users)}):  python -m eval.weights download {w}")
+
+
+def _print_placeholders(results: dict) -> None:
+    for name, meta in results["systems"].items():
+        if meta.get("placeholder"):
+            print(f"PLACEHOLDER row {name}: random-init weights ({', '.join(meta['placeholder'])}); "
+                  "its numbers are noise, never comparable")
 
 
 def _print_failures(result) -> None:

@@ -64,6 +64,7 @@ class RunConfig:
     quiet: bool = False
     metric_options: dict = dataclasses.field(default_factory=dict)  # metric -> {option: value}
     corpus: str = "default"  # bundled synthetic corpus preset used without --data-root
+    allow_placeholder: bool = False  # accept random-init placeholder weights (tests; rows marked placeholder)
 
     def identity(self) -> dict:
         """The fields that select what is computed (the run id hashes these)."""
@@ -122,6 +123,7 @@ def create_systems(spec: TableSpec, cfg: RunConfig, synthetic: bool) -> tuple[li
                 raise RunError(f"system {label!r} cannot be loaded: {exc}") from exc
             skipped[label] = f"cannot be loaded: {exc}"
             continue
+        system.allow_placeholder = cfg.allow_placeholder
         ok, reason = system.readiness()
         if not ok:
             if explicit:
@@ -455,7 +457,8 @@ def _finish(cfg, spec, run_id, run_dir, split_name, manifest, items, systems, sk
         "timing": {**{k: round(v, 4) for k, v in sorted(timing.items())}, "model_s": round(model, 4),
                    "harness_overhead_s": round(max(0.0, wall - model - timing["data_prep"]), 4)},
         "systems": {s.name: {"config": s.config(), "provenance": s.provenance(), "produces": list(s.produces),
-                             "speech_source": s.speech_source, "generation": gen_summary[s.name]} for s in systems},
+                             "speech_source": s.speech_source, "generation": gen_summary[s.name],
+                             **_placeholder_marks(s)} for s in systems},
         "systems_skipped": skipped,
         "metrics": {p.key: _metric_meta(p) for p in plans},
         "scores": scores,
@@ -472,6 +475,12 @@ def _finish(cfg, spec, run_id, run_dir, split_name, manifest, items, systems, sk
 
     write_tables(results, run_dir)
     return RunResult(run_dir, results, failures)
+
+
+def _placeholder_marks(system: System) -> dict:
+    """``placeholder`` (the random-init weight files) and ``comparable: false`` for such a row."""
+    files = system.placeholder_files()
+    return {"placeholder": files, "comparable": False} if files else {}
 
 
 def _outputs(plan: MetricPlan) -> list[str]:

@@ -85,6 +85,9 @@ class System:
     description: str = ""
     #: True when outputs are the references themselves (nothing is generated or cached)
     passthrough: bool = False
+    #: set by the runner (``--allow-placeholder``): accept random-init placeholder weights
+    #: (tests only; see baselines/placeholder.py). Not an option: it does not change outputs.
+    allow_placeholder: bool = False
 
     def __init__(self, **options: Any):
         self.options = dict(options)
@@ -96,6 +99,14 @@ class System:
     def provenance(self) -> dict:
         """Upstream repository, commit and checkpoint hashes (``{}`` for in-house systems)."""
         return {}
+
+    def placeholder_files(self) -> list[str]:
+        """Weight files of this system that are random-init placeholders (``[]``: none).
+
+        A system with any is refused unless :attr:`allow_placeholder`, and its row is then
+        marked placeholder (never comparable) in results.json and the tables.
+        """
+        return []
 
     def readiness(self) -> tuple[bool, str]:
         """``(ready, reason)``: can this system run here? Never raises."""

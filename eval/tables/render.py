@@ -134,6 +134,10 @@ def build_view(results: dict, spec: Optional[TableSpec] = None, paper: Optional[
         label = spec.row(system).label
         if label == system and paper is not None and system in paper.labels:
             label = paper.labels[system]
+        placeholder = (results.get("systems", {}).get(system) or {}).get("placeholder")
+        if placeholder:  # random-init weights (tests): marked, and no cell is comparable
+            label = f"{label} [PLACEHOLDER]"
+            note(f"{system}: PLACEHOLDER random-init weights ({', '.join(placeholder)}), never comparable")
         cells = []
         for col in columns:
             pv = paper.get(system, col.output) if paper else None
@@ -158,7 +162,7 @@ def build_view(results: dict, spec: Optional[TableSpec] = None, paper: Optional[
                 cell.notes.append(note(f"{col.label}, {system}: {sc['reason']}"))
             elif sc["n"] < sc["n_total"]:
                 cell.notes.append(note(f"n = {sc['n']}/{sc['n_total']}, {sc['n_total'] - sc['n']} failed: see items.jsonl"))
-            if not_comp[col.label] and cell.value is not None:
+            if (not_comp[col.label] or placeholder) and cell.value is not None:
                 cell.comparable = False
             cells.append(cell)
         rows.append((system, label, cells))
