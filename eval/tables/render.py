@@ -19,6 +19,7 @@ from typing import Optional
 
 from eval.tables.paper import PaperTable, PaperValue, load_paper_table
 from eval.tables.specs import Column, TableSpec, get_table
+from ttsf.inputs import csv_cell, md_text
 
 MISSING = "—"
 NOT_COMPARABLE = "†"
@@ -228,13 +229,16 @@ def _body(view: View) -> list[list[str]]:
 
 
 def render_md(view: View) -> str:
+    """Markdown; every interpolated text is escaped (:func:`ttsf.inputs.md_text`): no raw
+    HTML, links or broken rows from system names, reasons or paths. Value cells keep their
+    ``[k]`` footnote marks (they are ours, built from numbers)."""
     head = _header(view)
-    esc = lambda s: s.replace("|", "\\|")  # noqa: E731
+    esc = md_text
     lines = [f"**{esc(view.title)}**", "", f"_{esc(view.subtitle)}_", "",
              "| " + " | ".join(esc(h) for h in head) + " |",
              "|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|"]
     for row in _body(view):
-        lines.append("| " + " | ".join(esc(c) for c in row) + " |")
+        lines.append("| " + " | ".join([esc(row[0])] + [md_text(c, links=False) for c in row[1:]]) + " |")
     if view.footnotes:
         lines.append("")
         lines += [f"[{i}] {esc(t)}  " for i, t in enumerate(view.footnotes, 1)]
@@ -244,11 +248,13 @@ def render_md(view: View) -> str:
 _TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
                 "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
                 "↑": r"$\uparrow$", "↓": r"$\downarrow$", "Δ": r"$\Delta$", "—": "--", "†": r"$^\dagger$",
-                "±": r"$\pm$"}
+                "±": r"$\pm$", "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
+                "\n": " ", "\r": " "}
 
 
 def tex_escape(text: str) -> str:
-    return "".join(_TEX_SPECIAL.get(ch, ch) for ch in text)
+    """LaTeX-safe text: every special character (``\\ & % $ # _ { } ~ ^ < > |``) escaped."""
+    return "".join(_TEX_SPECIAL.get(ch, ch) for ch in str(text))
 
 
 def render_tex(view: View) -> str:
@@ -277,12 +283,12 @@ def render_csv(view: View) -> str:
     for system, label, cells in view.rows:
         for c in cells:
             ci = c.ci95 or [None, None]
-            w.writerow([system, label, c.column.label, c.output or "", "" if c.value is None else repr(c.value),
+            w.writerow([csv_cell(v) for v in [system, label, c.column.label, c.output or "", "" if c.value is None else repr(c.value),
                         c.n, c.n_total, c.n_failed, "" if ci[0] is None else repr(ci[0]),
                         "" if ci[1] is None else repr(ci[1]),
                         ("not run" if not c.run else (c.reason or "")), c.comparable,
                         "" if c.paper is None else repr(c.paper.value), "" if c.paper is None else c.paper.provenance,
-                        "" if c.delta is None else repr(c.delta)])
+                        "" if c.delta is None else repr(c.delta)]])
     return buf.getvalue()
 
 
