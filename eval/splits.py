@@ -16,6 +16,7 @@ import sys
 
 from eval.data import roots, splits
 from eval.data.manifest import ManifestError
+from ttsf.inputs import nonneg_int
 
 
 def _cmd_list(args) -> int:
@@ -111,7 +112,7 @@ def main(argv=None) -> int:
     p.add_argument("name")
     p.add_argument("--data-root", default=None)
     p.add_argument("--json", action="store_true")
-    p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--limit", type=nonneg_int, default=None, help="first K items (0 = all)")
     p.set_defaults(fn=_cmd_validate)
     args = parser.parse_args(argv)
     return args.fn(args)
