@@ -218,7 +218,10 @@ def score(name: str, backend: Optional[str], samples: list[Sample], device: str 
     from eval.metrics import create
     from eval.results import provenance
 
-    metric = create(name, backend=backend, device=device, **options)
+    try:
+        metric = create(name, backend=backend, device=device, **options)
+    except TypeError as exc:  # an option of the wrong type (e.g. text where a number belongs)
+        raise UsageError(f"metric {name}: bad --option value(s) {options}: {exc}") from exc
     items, failures = [], []
     for sample in samples:
         try:

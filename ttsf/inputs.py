@@ -72,7 +72,8 @@ def _argtype(fn: Callable[[str], Any], name: str) -> Callable[[str], Any]:
         try:
             return fn(text)
         except InputError as error:  # argparse prefixes "argument --x:"; drop our own "value:" prefix
-            raise argparse.ArgumentTypeError(str(error).split(": ", 1)[-1]) from None
+            message = str(error)
+            raise argparse.ArgumentTypeError(message[7:] if message.startswith("value: ") else message) from None
 
     parse.__name__ = name  # argparse names the type in "invalid <name> value"
     return parse
@@ -108,7 +109,7 @@ def safe_name(text: str, what: str) -> str:
 
 def safe_name_arg(what: str):
     """argparse type for :func:`safe_name`."""
-    return _argtype(lambda t: safe_name(t, what), "name")
+    return _argtype(lambda t: safe_name(t, "name"), "name")
 
 
 def inside(base: os.PathLike | str, name: str, what: str) -> Path:
@@ -120,6 +121,23 @@ def inside(base: os.PathLike | str, name: str, what: str) -> Path:
     return path
 
 
+def writable_dir(folder: os.PathLike | str) -> Optional[str]:
+    """Why files cannot be created in ``folder`` (``None`` when they can).
+
+    Probed by creating and removing an empty temp file: permission bits alone say
+    nothing for root or on a read-only mount.
+    """
+    import tempfile
+
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-probe-")
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    os.close(fd)
+    os.unlink(probe)
+    return None
+
+
 def output_file(path: os.PathLike | str, what: str) -> Path:
     """An output file path that can be written: not a folder, its folder exists and is writable."""
     path = Path(path)
@@ -128,8 +146,9 @@ def output_file(path: os.PathLike | str, what: str) -> Path:
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise InputError(f"{what} {path}: folder {parent} does not exist")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise InputError(f"{what} {path}: folder {parent} is not writable")
+    problem = writable_dir(parent)
+    if problem:
+        raise InputError(f"{what} {path}: cannot write in folder {parent} ({problem})")
     if path.exists() and not os.access(path, os.W_OK):
         raise InputError(f"{what} {path} exists and is not writable")
     return path

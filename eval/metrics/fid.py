@@ -27,6 +27,7 @@ frame count (see :func:`~eval.metrics.functional.frechet.resampled_gaussian`).
 from __future__ import annotations
 
 import logging
+import numbers
 import time
 from pathlib import Path
 from typing import Any, Mapping, Optional
@@ -38,6 +39,8 @@ from eval.metrics import visual
 from eval.metrics.base import BackendSpec, Metric, MetricSpec
 from eval.metrics.functional.frechet import (ClipBootstrap, ClipStats, clamp_at_zero, frechet_distance,
                                              gaussian_from_sums)
+
+from ttsf.inputs import parse_int
 
 log = logging.getLogger(__name__)
 
@@ -75,15 +78,13 @@ class FID(Metric):
     def __init__(self, backend: Optional[str] = None, device: str = "cpu", *, frame_stride: int = 1,
                  batch_size: int = 32, weights: Optional[str] = None, bootstrap: int = BOOTSTRAP_RESAMPLES,
                  **options: Any):
-        if isinstance(bootstrap, bool) or int(bootstrap) != bootstrap or bootstrap < 0:
+        if isinstance(bootstrap, bool) or not isinstance(bootstrap, numbers.Integral) or bootstrap < 0:
             raise ValueError(f"bootstrap must be an integer >= 0 (0 disables the CI), got {bootstrap!r}")
         self.bootstrap = int(bootstrap)
         super().__init__(backend, device, **options)
         self.weights_path = weights
-        if frame_stride < 1:
-            raise ValueError(f"frame_stride must be >= 1, got {frame_stride}")
-        self.frame_stride = frame_stride
-        self.batch_size = batch_size
+        self.frame_stride = parse_int(frame_stride, "frame_stride", lo=1)
+        self.batch_size = parse_int(batch_size, "batch_size", lo=1)
         self._net: Optional[torch.nn.Module] = None
         self.weights_sha256: Optional[str] = None
 

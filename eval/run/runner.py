@@ -37,7 +37,7 @@ from eval.systems.base import Context, System
 from eval.registry import UnknownName
 from eval.run.lock import RunLock, RunLocked
 from eval.tables.specs import TableSpec, get_table
-from ttsf.inputs import SAFE_NAME, InputError, inside, safe_name
+from ttsf.inputs import SAFE_NAME, InputError, inside, safe_name, writable_dir
 
 #: seed of the --limit subset (recorded in results.json with the limit)
 LIMIT_SEED = "ttsf-bench/limit/v1"
@@ -316,8 +316,9 @@ def check_out(out) -> Path:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RunError(f"--out {path}: cannot create the folder: {exc.strerror or exc}") from exc
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise RunError(f"--out {path} is not writable")
+    problem = writable_dir(path)
+    if problem:
+        raise RunError(f"--out {path} is not writable ({problem})")
     return path
 
 
