@@ -32,6 +32,10 @@ MAX_TEXT_CHARS = 2000
 MAX_STEPS = 1000
 
 
+#: categories allowed inside a character's compatibility folding ('½' -> '1⁄2')
+_FOLDED_OK = ("Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Zs", "Sm", "Sc", "Sk")
+
+
 def unsupported_characters(text: str) -> list[str]:
     """Characters of ``text`` the English front end cannot read (unique, in order).
 
@@ -44,8 +48,9 @@ def unsupported_characters(text: str) -> list[str]:
     for ch in text:
         if (ch.isascii() and (ch.isprintable() or ch in "\n\t\r")) or ch.isspace():
             continue
-        folded = unicodedata.normalize("NFKC", ch)
-        if folded.isascii() and folded.isprintable():
+        folded = unicodedata.normalize("NFKC", ch)  # '½' -> '1⁄2', '²' -> '2', 'ﬁ' -> 'fi'
+        if folded != ch and all((c.isascii() and c.isprintable()) or unicodedata.category(c) in _FOLDED_OK
+                                for c in folded):
             continue
         cat = unicodedata.category(ch)
         if ch.isalpha():
