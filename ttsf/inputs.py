@@ -212,14 +212,18 @@ def csv_cell(value: Any) -> Any:
 
     Text starting with ``= + - @``, tab or CR gets a leading ``'`` (OWASP's advice);
     numbers (and text that is exactly a number, e.g. ``-0.5``) are left as they are.
+    Line breaks inside text become spaces (an unquoted CR would split the row).
     """
-    if not isinstance(value, str) or not value.startswith(_FORMULA_LEAD):
+    if not isinstance(value, str):
         return value
+    flat = value.replace("\r", " ").replace("\n", " ")
+    if not value.startswith(_FORMULA_LEAD):
+        return flat
     try:
         float(value)
         return value
     except ValueError:
-        return "'" + value
+        return "'" + flat
 
 
 def md_text(text: str, links: bool = True) -> str:
