@@ -37,6 +37,7 @@ class Case:
     argv: tuple[str, ...]
     pattern: str  # regex the error line must match (search, case-sensitive)
     code: int = 2
+    stream: str = "stderr"  # "stdout": a report on stdout (e.g. `validate`) must match instead
 
     def args(self, env: dict) -> list[str]:
         return [a.format(**env) for a in self.argv]
@@ -106,9 +107,12 @@ def assert_refused(outcome: Outcome, case: Case, sandbox: Path, before: dict, ou
     assert outcome.exception is None, f"{label}: uncaught {type(outcome.exception).__name__}: {outcome.exception}"
     assert "Traceback" not in outcome.stderr, f"{label}: traceback on stderr:\n{outcome.stderr}"
     assert outcome.code == case.code, f"{label}: exit {outcome.code}, expected {case.code}\n{outcome.stderr}"
-    lines = error_lines(outcome.stderr)
-    assert len(lines) == 1, f"{label}: expected one error line, got {lines!r}\n{outcome.stderr}"
-    assert re.search(case.pattern, lines[0]), f"{label}: error line {lines[0]!r} does not match {case.pattern!r}"
+    if case.stream == "stdout":
+        assert re.search(case.pattern, outcome.stdout, re.M), f"{label}: {case.pattern!r} not in\n{outcome.stdout}"
+    else:
+        lines = error_lines(outcome.stderr)
+        assert len(lines) == 1, f"{label}: expected one error line, got {lines!r}\n{outcome.stderr}"
+        assert re.search(case.pattern, lines[0]), f"{label}: error line {lines[0]!r} does not match {case.pattern!r}"
     assert not temp_files(sandbox), f"{label}: temp files left: {temp_files(sandbox)}"
     after = snapshot(sandbox, skip=(out,) if out is not None else ())
     added = sorted(set(after) - set(before))
