@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from ttsf.synthesize import MAX_TEXT_CHARS, main
+from ttsf.synthesize import main
+
+MAX_TEXT_CHARS = 2000  # the documented limit (ttsf.synthesize.MAX_TEXT_CHARS; docs/reliability.md)
 
 REPO = Path(__file__).resolve().parents[2]
 CKPT = REPO / "checkpoints" / "ttsf_synth.pt"
@@ -174,8 +176,9 @@ def test_subprocess_exit_code_and_stderr(c, env):
 
 def test_long_text_is_refused_with_the_limit_not_split():
     from ttsf.inputs import InputError
-    from ttsf.synthesize import check_text
+    from ttsf.synthesize import MAX_TEXT_CHARS as limit, check_text
 
+    assert limit == MAX_TEXT_CHARS
     assert check_text("a" * MAX_TEXT_CHARS)
     with pytest.raises(InputError, match=f"{MAX_TEXT_CHARS + 1} characters, more than the limit of {MAX_TEXT_CHARS}"):
         check_text("a" * (MAX_TEXT_CHARS + 1))
