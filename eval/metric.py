@@ -18,7 +18,6 @@ provenance (git commit, package versions, Python, platform) so the number can be
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import math
 import os

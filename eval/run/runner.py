@@ -20,7 +20,6 @@ import contextlib
 import copy
 import dataclasses
 import logging
-import os
 import time
 from pathlib import Path
 from typing import Any, Optional
