@@ -139,8 +139,11 @@ def writable_dir(folder: os.PathLike | str) -> Optional[str]:
 
 
 def output_file(path: os.PathLike | str, what: str) -> Path:
-    """An output file path that can be written: not a folder, its folder exists and is writable."""
+    """An output file path that can be written: not a folder or a symbolic link, its folder
+    exists and is writable."""
     path = Path(path)
+    if path.is_symlink():  # writing would replace the link (or, elsewhere, follow it out of the tree)
+        raise InputError(f"{what} {path} is a symbolic link (to {os.readlink(path)}): give a plain file path")
     if path.is_dir():
         raise InputError(f"{what} {path} is a directory: give a file name")
     parent = path.parent if str(path.parent) else Path(".")

@@ -129,7 +129,9 @@ def check(main: Callable[[list[str]], int], case, env: dict, out_key: Optional[s
         case = Case(case[0], tuple(case[1]), *case[2:])
     sandbox = Path(env["sandbox"])
     out = Path(env[out_key]) if out_key else None
+    outside = Path(env["outside"]) if env.get("outside") else None  # where the out-of-tree symlinks point
     before = snapshot(sandbox, skip=(out,) if out is not None else ())
+    before_outside = snapshot(outside) if outside else {}
     cwd = os.getcwd()
     os.chdir(sandbox)  # relative paths ('../x') land in the sandbox, where they are seen
     try:
@@ -137,6 +139,8 @@ def check(main: Callable[[list[str]], int], case, env: dict, out_key: Optional[s
     finally:
         os.chdir(cwd)
     assert_refused(outcome, case, sandbox, before, out)
+    if outside:
+        assert snapshot(outside) == before_outside, f"[{case.id}]: the folder outside the tree was touched"
     return outcome
 
 
@@ -171,6 +175,7 @@ def sandbox(tmp_path_factory) -> Path:
     outside = tmp_path_factory.mktemp("outside")
     (outside / "secret.txt").write_text("outside the tree\n")
     (root / "escape.link").symlink_to(outside / "secret.txt")
+    (root / ".outside").write_text(str(outside))
     yield root
     for path in (root, outside):
         for p in path.rglob("*"):
@@ -184,7 +189,8 @@ def base_env(sandbox) -> dict:
     return {"sandbox": str(sandbox), "out": str(sandbox / "out"), "ro": str(ro), "empty": str(sandbox / "emptydir"),
             "notes": str(sandbox / "notes.txt"), "emptyfile": str(sandbox / "empty.bin"),
             "latin1": str(sandbox / "latin1.txt"), "broken": str(sandbox / "broken.link"),
-            "escape": str(sandbox / "escape.link"), "missing": str(sandbox / "missing" / "nothing.here")}
+            "escape": str(sandbox / "escape.link"), "missing": str(sandbox / "missing" / "nothing.here"),
+            "outside": (sandbox / ".outside").read_text()}
 
 
 @pytest.fixture

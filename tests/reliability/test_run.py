@@ -37,6 +37,7 @@ def env(base_env, sandbox, tiny_corpus):
                                                   "tolerances": {"lse_c": {"abs": -1}}}))
     (refs / "scores.json").write_text(json.dumps({"table": "1", "scores": [1], "tolerances": {}}))
     (refs / "latin1.json").write_bytes('{"table": "caf\xe9"}'.encode("latin-1"))
+    (Path(base_env["out"]) / "planted").symlink_to(Path(base_env["escape"]).resolve().parent, target_is_directory=True)
     return {**base_env, "refs": str(refs), "corpus": str(tiny_corpus)}
 
 
@@ -112,6 +113,9 @@ PATHS = [
      r"--write-reference .*folder .*missing does not exist"),
     ("write-reference-read-only", [*BASE, "--write-reference", "{ro}/ref.json"],
      r"--write-reference .*ref.json: cannot write in folder"),
+    ("write-reference-symlink-out-of-tree", [*BASE, "--write-reference", "{escape}"],
+     r"--write-reference .*escape.link is a symbolic link"),
+    ("run-id-symlink-out-of-tree", [*BASE, "--run-id", "planted"], r"run id 'planted' resolves to .*, outside "),
     ("data-root-missing", [*BASE, "--data-root", "{missing}"], r"nothing.here"),
     ("data-root-file", [*BASE, "--data-root", "{notes}"], r"notes.txt"),
     ("table-run-dir-missing", ["table", "{missing}"], r"cannot read results of .*nothing.here"),

@@ -135,6 +135,9 @@ PATHS = [
      r"--out .*folder .*no/such does not exist"),
     ("out-read-only", [*TEXT, "--image", "{img}", "--checkpoint", "{ckpt}", "--out", "{ro}/o.mp4"],
      r"--out .*o.mp4: cannot write in folder"),
+    ("out-symlink-out-of-tree", [*TEXT, "--image", "{img}", "--checkpoint", "{ckpt}", "--out", "{escape}"],
+     r"--out .*escape.link is a symbolic link \(to .*secret.txt\)"),
+    ("wav-symlink-out-of-tree", [*TEXT, *BASE, "--wav", "{escape}"], r"--wav .*escape.link is a symbolic link"),
     ("wav-is-dir", [*TEXT, *BASE, "--wav", "{out}"], r"--wav .*out is a directory"),
     ("wav-read-only", [*TEXT, *BASE, "--wav", "{ro}/o.wav"], r"--wav .*o.wav: cannot write in folder"),
 ]
