@@ -225,13 +225,22 @@ def run(cfg: RunConfig, world: Optional[World] = None) -> Optional[RunResult]:
     run_id = cfg.run_id or make_run_id(cfg, split_name, manifest.sha256)
     run_dir = _run_dir(cfg.out, run_id)
     lock = RunLock(run_dir, started) if world.is_main else None
+    refused = None
     if lock is not None:
         try:
             lock.acquire()
         except RunLocked as exc:
-            raise RunError(str(exc)) from exc
+            refused = str(exc)
         except OSError as exc:
-            raise RunError(f"cannot write the run folder {run_dir}: {exc.strerror or exc}") from exc
+            refused = f"cannot write the run folder {run_dir}: {exc.strerror or exc}"
+    if world.distributed:  # every rank learns whether rank 0 holds the lock (none waits at a barrier forever)
+        import torch.distributed as dist
+
+        box = [refused]
+        dist.broadcast_object_list(box, src=0)
+        refused = box[0]
+    if refused is not None:
+        raise RunError(refused)
     try:
         if world.is_main:
             atomic_write_json(run_dir / "config.json", {"config": dataclasses.asdict(cfg), "split": split_name,
