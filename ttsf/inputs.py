@@ -188,6 +188,12 @@ def check_device(device: str, what: str = "--device") -> str:
     return text
 
 
+def one_line(exc: BaseException) -> str:
+    """``"<Type>: <message>"`` on one line (whitespace collapsed, at most 300 characters)."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__
+
+
 # ----------------------------------------------------------------------------- output text
 
 

@@ -23,7 +23,8 @@ import unicodedata
 from pathlib import Path
 from typing import Optional
 
-from ttsf.inputs import InputError, finite_float, input_file, int_range, nonneg_int, output_file, seed_int, strict_json
+from ttsf.inputs import (InputError, finite_float, input_file, int_range, nonneg_int, one_line, output_file, seed_int,
+                         strict_json)
 
 #: longest text synthesised in one pass (the same cap as the benchmark manifests' transcripts,
 #: about two minutes of speech); longer text is refused with this limit in the message
@@ -78,11 +79,6 @@ def check_text(text: str) -> str:
     return text
 
 
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__
-
-
 def load_model(path: Path):
     """The TTSF model of checkpoint ``path``; :class:`InputError` when it cannot be one."""
     from ttsf.model import TTSF
@@ -91,7 +87,7 @@ def load_model(path: Path):
     try:
         return TTSF.load(path)
     except Exception as exc:  # any failure to load a user file is reported, with its cause, as bad input
-        raise InputError(f"--checkpoint {path} is not a loadable TTSF checkpoint ({_one_line(exc)})") from exc
+        raise InputError(f"--checkpoint {path} is not a loadable TTSF checkpoint ({one_line(exc)})") from exc
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -138,7 +134,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"error: --text: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
     except (MediaError, OSError) as exc:
-        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        print(f"error: {one_line(exc)}", file=sys.stderr)
         return 2
     print(strict_json({"out": str(args.out), **out.info,
                        "timings_s": {k: round(v, 4) for k, v in out.timings.items()}}, sort_keys=True))

@@ -192,3 +192,41 @@ def test_supported_text_passes():
 
     assert unsupported_characters("Café — “quoted” naïve résumé, £5 & 10%… ½ x²") == []
     assert check_text("Hello there.") == "Hello there."
+
+
+# ---------------------------------------------------------------- python -m ttsf.tts.synthesize (speech only)
+TTS_BASE = ["--checkpoint", "{tts}", "--out", "{out}/o.wav", "--speaker", "x"]
+TTS = [
+    ("tts-steps-0", [*TEXT, *TTS_BASE, "--steps", "0"], r"--steps: must be >= 1"),
+    ("tts-steps-nan", [*TEXT, *TTS_BASE, "--steps", "nan"], r"--steps: expected an integer"),
+    ("tts-temperature-inf", [*TEXT, *TTS_BASE, "--temperature", "inf"], r"--temperature: must be a finite number"),
+    ("tts-temperature-negative", [*TEXT, *TTS_BASE, "--temperature=-2"], r"--temperature: must be >= 0"),
+    ("tts-length-scale-0", [*TEXT, *TTS_BASE, "--length-scale", "0"], r"--length-scale: must be > 0"),
+    ("tts-length-scale-nan", [*TEXT, *TTS_BASE, "--length-scale", "nan"], r"--length-scale: must be a finite"),
+    ("tts-length-scale-huge", [*TEXT, *TTS_BASE, "--length-scale", "1e300"], r"--length-scale: must be <= 10"),
+    ("tts-seed-negative", [*TEXT, *TTS_BASE, "--seed=-7"], r"--seed: must be >= 0"),
+    ("tts-text-empty", ["--text", "", *TTS_BASE], r"--text is empty"),
+    ("tts-text-emoji", ["--text", "🙂", *TTS_BASE], r"cannot read: '🙂'"),
+    ("tts-text-too-long", ["--text", "x" * 2001, *TTS_BASE], r"more than the limit of 2000"),
+    ("tts-device-cuda", [*TEXT, *TTS_BASE, "--device", "cuda"], r"--device cuda: no CUDA GPU"),
+    ("tts-ckpt-missing", [*TEXT, "--checkpoint", "{missing}", "--out", "{out}/o.wav"], r"--checkpoint .* does not exist"),
+    ("tts-ckpt-pickle", [*TEXT, "--checkpoint", "{dir}/pickle.pt", "--out", "{out}/o.wav"],
+     r"cannot load the model inputs \(UnpicklingError"),
+    ("tts-ckpt-text", [*TEXT, "--checkpoint", "{dir}/text.pt", "--out", "{out}/o.wav"], r"cannot load the model inputs"),
+    ("tts-out-dir", [*TEXT, "--checkpoint", "{tts}", "--out", "{out}"], r"--out .*out is a directory"),
+    ("tts-out-read-only", [*TEXT, "--checkpoint", "{tts}", "--out", "{ro}/o.wav"], r"--out .*cannot write in folder"),
+    ("tts-cond-missing", [*TEXT, "--checkpoint", "{tts}", "--out", "{out}/o.wav", "--cond", "{missing}"],
+     r"--cond .* does not exist"),
+    ("tts-image-without-face", [*TEXT, "--checkpoint", "{tts}", "--out", "{out}/o.wav", "--image", "{img}"],
+     r"--image needs --face-checkpoint"),
+]
+
+
+@pytest.mark.parametrize("c", TTS, ids=lambda c: c[0])
+def test_tts_refused(c, env, refused):
+    from ttsf.tts.synthesize import main as tts_main
+
+    if c[0] == "tts-device-cuda" and torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    refused(tts_main, c, env)
+    assert not list(Path(env["out"]).iterdir())
