@@ -235,10 +235,11 @@ def csv_cell(value: Any) -> Any:
         return "'" + flat
 
 
-def md_text(text: str, links: bool = True) -> str:
+def md_text(text: str) -> str:
     """Text for a Markdown table cell: HTML special characters as entities, ``| ` \\``
-    (and ``[ ]`` unless ``links=False``) backslash-escaped, line breaks as spaces: no raw
-    HTML, no links, no broken rows."""
+    backslash-escaped, the link opener ``](`` broken, line breaks as spaces: no raw HTML,
+    no links, no broken rows. Footnote marks such as ``4.5[1]`` and labels such as
+    ``[PLACEHOLDER]`` read as they are."""
     text = html.escape(str(text), quote=False)
-    text = re.sub(r"([\\`|\[\]])" if links else r"([\\`|])", r"\\\1", text)
+    text = re.sub(r"([\\`|])", r"\\\1", text).replace("](", "]\\(")
     return text.replace("\r", " ").replace("\n", " ")

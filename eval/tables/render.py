@@ -230,15 +230,14 @@ def _body(view: View) -> list[list[str]]:
 
 def render_md(view: View) -> str:
     """Markdown; every interpolated text is escaped (:func:`ttsf.inputs.md_text`): no raw
-    HTML, links or broken rows from system names, reasons or paths. Value cells keep their
-    ``[k]`` footnote marks (they are ours, built from numbers)."""
+    HTML, links or broken rows from system names, reasons or paths."""
     head = _header(view)
     esc = md_text
     lines = [f"**{esc(view.title)}**", "", f"_{esc(view.subtitle)}_", "",
              "| " + " | ".join(esc(h) for h in head) + " |",
              "|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|"]
     for row in _body(view):
-        lines.append("| " + " | ".join([esc(row[0])] + [md_text(c, links=False) for c in row[1:]]) + " |")
+        lines.append("| " + " | ".join(esc(c) for c in row) + " |")
     if view.footnotes:
         lines.append("")
         lines += [f"[{i}] {esc(t)}  " for i, t in enumerate(view.footnotes, 1)]

@@ -220,7 +220,7 @@ def test_markdown_and_tex_escape_hostile_names():
 
     name = "<script>alert(1)</script>|[x](javascript:y)"
     md = render(_results(name), "md")
-    assert "<script>" not in md and "&lt;script&gt;" in md and "\\|\\[x\\](javascript:y)" in md
+    assert "<script>" not in md and "&lt;script&gt;" in md and "\\|[x]\\(javascript:y)" in md
     assert "<b>" not in md and "&lt;b&gt;" in md
     tex = render(_results("a&b_%$#{}~^\\<x>|"), "tex")
     assert r"a\&b\_\%\$\#\{\}\textasciitilde{}\textasciicircum{}\textbackslash{}\textless{}x\textgreater{}\textbar{}" in tex
