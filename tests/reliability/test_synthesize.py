@@ -230,3 +230,26 @@ def test_tts_refused(c, env, refused):
         pytest.skip("a GPU is present")
     refused(tts_main, c, env)
     assert not list(Path(env["out"]).iterdir())
+
+
+def test_failed_writes_leave_no_temp_file(tmp_path):
+    """Issue 18: `--out` that is a directory left a `.out2.tmp*.mp4` behind. The writers
+    themselves clean up, whatever the caller checked first."""
+    import numpy as np
+
+    from eval.cache import atomic_write_bytes
+    from ttsf.media import write_audio, write_video
+
+    target = tmp_path / "out2.mp4"
+    target.mkdir()
+    with pytest.raises(OSError):
+        write_video(target, np.zeros((2, 16, 16, 3), np.uint8), fps=25)
+    wav = tmp_path / "o.wav"
+    wav.mkdir()
+    with pytest.raises(Exception):
+        write_audio(wav, np.zeros(1600, np.float32), 16000)
+    state = tmp_path / "state.json"
+    state.mkdir()
+    with pytest.raises(OSError):
+        atomic_write_bytes(state, b"{}")
+    assert not [p.name for p in tmp_path.rglob("*") if ".tmp" in p.name]
