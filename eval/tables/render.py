@@ -159,6 +159,10 @@ def build_view(results: dict, spec: Optional[TableSpec] = None, paper: Optional[
                 cell.notes.append(note(f"{col.label}, {system}: {sc['reason']}"))
             elif sc["n"] < sc["n_total"]:
                 cell.notes.append(note(f"n = {sc['n']}/{sc['n_total']}, {sc['n_total'] - sc['n']} failed: see items.jsonl"))
+            clamped = ((results.get("details") or {}).get(system) or {}).get(col.metric, {}).get("clamped_from")
+            if clamped is not None and sc["value"] is not None:  # a Fréchet distance below 0 by rounding
+                cell.notes.append(note(f"{col.label}, {system}: computed as {clamped:.3g} (rounding below 0), "
+                                       "reported as 0"))
             if not_comp[col.label] and cell.value is not None:
                 cell.comparable = False
             cells.append(cell)

@@ -233,3 +233,17 @@ def test_subprocess_run_id_escape_exit_code(env):
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert "argument --run-id: name '../x' is not a safe name" in res.stderr
     assert not (Path(env["out"]).parent / "x").exists()
+
+
+def test_clamped_frechet_distance_is_footnoted_in_the_table():
+    from eval.tables.render import render
+
+    results = _results("mine")
+    results["metrics"]["fid"] = {"backend": "fd_mobilenetv2", "backend_paper": False,
+                                 "output_name": "fd_mobilenetv2", "higher_is_better": False}
+    cell = {"value": 0.0, "reason": None, "metric": "fid", "n": 2, "n_total": 2, "n_failed": 0, "std": None,
+            "ci95": [0.0, 1e-9], "ci_method": "bootstrap"}
+    results["scores"]["mine"]["fd_mobilenetv2"] = cell
+    results["details"] = {"mine": {"fid": {"clamped_from": -3.7e-05}}}
+    md = render(results, "md")
+    assert "computed as -3.7e-05 (rounding below 0), reported as 0" in md
