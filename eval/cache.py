@@ -54,15 +54,16 @@ def content_key(*parts: Any) -> str:
 
 
 class FileHasher:
-    """sha256 of files, memoised by ``(path, size, mtime_ns)`` within one process."""
+    """sha256 of files, memoised by ``(path, device, inode, size, mtime_ns, ctime_ns)`` within
+    one process: a file rewritten in place whose mtime was restored still changes its ctime."""
 
     def __init__(self) -> None:
-        self._memo: dict[tuple[str, int, int], str] = {}
+        self._memo: dict[tuple, str] = {}
 
     def __call__(self, path: PathLike) -> str:
         p = Path(path)
         st = p.stat()
-        memo_key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
+        memo_key = (str(p.resolve()), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
         digest = self._memo.get(memo_key)
         if digest is None:
             h = hashlib.sha256()
@@ -84,9 +85,13 @@ def atomic_write_bytes(path: PathLike, data: bytes) -> Path:
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     # No fsync: os.replace is atomic against a killed process (the case resume handles);
     # durability across power loss is not worth its cost per checkpoint.
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:  # a full disk, a folder in the way, Ctrl-C: no temp file left behind
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 
@@ -200,11 +205,15 @@ def save_state(path: PathLike, state: Any) -> Path:
     head, arrays = _layout(state)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(head)
-        for a in arrays:
-            f.write(memoryview(a).cast("B") if a.size else b"")
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(head)
+            for a in arrays:
+                f.write(memoryview(a).cast("B") if a.size else b"")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 

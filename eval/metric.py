@@ -18,32 +18,44 @@ provenance (git commit, package versions, Python, platform) so the number can be
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import math
+import os
 import sys
 from pathlib import Path
 from typing import Any, Optional
 
 from eval.metrics.base import ItemError, MissingWeights
 from eval.metrics.sample import Sample
+from ttsf.inputs import InputError, check_device, finite_or_none, input_file, strict_json
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".mp3", ".m4a", ".aac"}
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm"}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}
 
 
-class UsageError(ValueError):
+class UsageError(InputError):
     """Inputs that do not fit the metric (printed, exit code 2)."""
 
 
+def _broken_link(path: Path) -> bool:
+    return path.is_symlink() and not path.exists()
+
+
 def _media_files(folder: Path, prefer: str) -> dict[str, Path]:
-    """stem -> file; where a stem has both audio and video, the ``prefer``red kind wins."""
+    """stem -> file; where a stem has both audio and video, the ``prefer``red kind wins.
+
+    Broken symbolic links are kept (their items fail with the reason, never vanish).
+    """
     order = (AUDIO_SUFFIXES, VIDEO_SUFFIXES) if prefer == "audio" else (VIDEO_SUFFIXES, AUDIO_SUFFIXES)
     out: dict[str, Path] = {}
+    try:
+        listing = sorted(folder.iterdir())
+    except OSError as exc:
+        raise UsageError(f"cannot list {folder}: {exc.strerror or exc}") from exc
     for suffixes in order:
         kind: dict[str, Path] = {}
-        for path in sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in suffixes):
+        for path in (p for p in listing if (p.is_file() or _broken_link(p)) and p.suffix.lower() in suffixes):
             if path.stem in kind:
                 raise UsageError(f"two files with stem {path.stem!r} in {folder}: {kind[path.stem].name}, {path.name}")
             kind[path.stem] = path
@@ -123,7 +135,7 @@ def build_samples(spec: Any, gen: Path, ref: Optional[Path], text: Optional[str]
             if i < len(ref_list):
                 setattr(sample, _field(ref_list[i], "ref"), ref_list[i])
             samples.append(sample)
-        return samples
+        return _mark_broken(samples, [*gen_list, *ref_list], failed)
     for stem in sorted(set(gen_files) | set(ref_files)):
         sample = Sample(stem, text=text)
         if stem in gen_files:
@@ -143,6 +155,21 @@ def build_samples(spec: Any, gen: Path, ref: Optional[Path], text: Optional[str]
                         failed[stem] = error
                     break
         samples.append(sample)
+    return _mark_broken(samples, [*gen_files.values(), *ref_files.values()], failed)
+
+
+def _mark_broken(samples: list[Sample], files: list[Path], failed: Optional[dict[str, ItemError]]) -> list[Sample]:
+    """Record items whose file is a broken symbolic link as failed (or raise without ``failed``)."""
+    broken = {p for p in files if _broken_link(p)}
+    for sample in samples:
+        for field in ("gen_video", "gen_audio", "ref_video", "ref_audio"):
+            path = getattr(sample, field, None)
+            if path in broken:
+                error = ItemError(f"{field} {path} is a broken symbolic link (to {os.readlink(path)})",
+                                  code="missing_file")
+                if failed is None:
+                    raise UsageError(error.reason)
+                failed.setdefault(sample.id, error)
     return samples
 
 
@@ -152,23 +179,32 @@ def _parse_option(text: str) -> tuple[str, Any]:
         raise UsageError(f"--option must look like KEY=VALUE, got {text!r}")
     for cast in (int, float):
         try:
-            return key, cast(value)
+            number = cast(value)
         except ValueError:
-            pass
+            continue
+        if isinstance(number, float) and not math.isfinite(number):
+            raise UsageError(f"--option {key}={value}: must be a finite number")
+        return key, number
     if value.lower() in ("true", "false"):
         return key, value.lower() == "true"
     return key, value
 
 
-def _clean(value: Any) -> Any:
-    """JSON-safe value: NaN/inf become None (the reason is reported beside it)."""
-    if isinstance(value, float) and not math.isfinite(value):
+_clean = finite_or_none  # JSON-safe value: NaN/inf become None (the reason is reported beside it)
+
+
+def _check_text(text: Optional[str], what: str) -> Optional[str]:
+    from eval.data.manifest import MAX_TEXT_CHARS
+
+    if text is None:
         return None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    return value
+    if any("\udc80" <= ch <= "\udcff" for ch in text):
+        raise UsageError(f"{what} is not valid UTF-8")
+    if not text.strip():
+        raise UsageError(f"{what} is empty")
+    if len(text) > MAX_TEXT_CHARS:
+        raise UsageError(f"{what} has {len(text)} characters, more than the limit of {MAX_TEXT_CHARS}")
+    return text
 
 
 def score(name: str, backend: Optional[str], samples: list[Sample], device: str = "cpu",
@@ -181,7 +217,10 @@ def score(name: str, backend: Optional[str], samples: list[Sample], device: str 
     from eval.metrics import create
     from eval.results import provenance
 
-    metric = create(name, backend=backend, device=device, **options)
+    try:
+        metric = create(name, backend=backend, device=device, **options)
+    except TypeError as exc:  # an option of the wrong type (e.g. text where a number belongs)
+        raise UsageError(f"metric {name}: bad --option value(s) {options}: {exc}") from exc
     items, failures = [], []
     for sample in samples:
         try:
@@ -248,6 +287,9 @@ def format_text(result: dict) -> str:
     else:
         lines.append("  weights sha256: none (no learned weights)")
     lines.append(f"  items: {result['n_scored']} scored, {result['n_failed']} failed of {result['n_items']}")
+    for item in result["items"]:
+        for note in item.get("notes") or []:
+            lines.append(f"  note {item['id']}: {note}")
     for failure in result["failures"]:
         lines.append(f"  FAILED {failure['id']}: [{failure['code']}] {failure['error']}")
     for warning in result["info"].get("warnings", []) or []:
@@ -275,11 +317,15 @@ def main(argv: Optional[list[str]] = None) -> int:
     from eval.registry import UnknownName
 
     try:
+        check_device(args.device)
         metric_cls = REGISTRY.get(args.name)
         try:
+            if args.text_file is not None:
+                input_file(args.text_file, "--text-file")
             transcript = _read_text(args.text_file) if args.text_file is not None else args.text
         except ItemError as error:
             raise UsageError(f"--text-file: {error.reason}") from error
+        transcript = _check_text(transcript, "--text-file" if args.text_file is not None else "--text")
         failed: dict[str, ItemError] = {}
         samples = build_samples(metric_cls.spec, args.gen, args.ref, transcript, failed)
         options = dict(_parse_option(o) for o in args.option)
@@ -288,7 +334,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps(_clean(result), indent=2, sort_keys=True, default=str))
+        print(strict_json(result, indent=2, sort_keys=True, default=str))
     else:
         print(format_text(result))
     return 0 if not result["missing"] else 1

@@ -16,6 +16,7 @@ import sys
 
 from eval.data import roots, splits
 from eval.data.manifest import ManifestError
+from ttsf.inputs import nonneg_int
 
 
 def _cmd_list(args) -> int:
@@ -31,7 +32,7 @@ def _cmd_list(args) -> int:
 
 def _cmd_build(args) -> int:
     if args.dataset != "lrs2":
-        print("only `build lrs2` exists: VoxCeleb2 needs the local data (`freeze vox2`)", file=sys.stderr)
+        print("error: only `build lrs2` exists: VoxCeleb2 needs the local data (`freeze vox2`)", file=sys.stderr)
         return 2
     for name, digest in splits.build_lrs2().items():
         print(f"{name}: sha256 {digest}")
@@ -41,7 +42,7 @@ def _cmd_build(args) -> int:
 
 def _cmd_freeze(args) -> int:
     if args.dataset != "vox2":
-        print("only `freeze vox2` exists (the LRS2 manifests are fixed by the official list)", file=sys.stderr)
+        print("error: only `freeze vox2` exists (the LRS2 manifests are fixed by the official list)", file=sys.stderr)
         return 2
     try:
         report = splits.freeze_vox2(args.data_root, out=args.out)
@@ -111,7 +112,7 @@ def main(argv=None) -> int:
     p.add_argument("name")
     p.add_argument("--data-root", default=None)
     p.add_argument("--json", action="store_true")
-    p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--limit", type=nonneg_int, default=None, help="first K items (0 = all)")
     p.set_defaults(fn=_cmd_validate)
     args = parser.parse_args(argv)
     return args.fn(args)

@@ -323,8 +323,12 @@ def write_audio(path: PathLike, audio: np.ndarray, sample_rate: int = SAMPLE_RAT
     audio = np.asarray(audio, dtype=np.float32).reshape(-1)
     _check_samples(path, audio)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}{path.suffix}")
-    sf.write(str(tmp), np.clip(audio, -1.0, 1.0), int(sample_rate), subtype="PCM_16")
-    os.replace(tmp, path)
+    try:
+        sf.write(str(tmp), np.clip(audio, -1.0, 1.0), int(sample_rate), subtype="PCM_16")
+        os.replace(tmp, path)
+    except BaseException:  # no temp file left behind (a folder or read-only target, a kill)
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 
@@ -456,12 +460,16 @@ def write_video(
                     container.mux(packet)
             for packet in aus.encode():
                 container.mux(packet)
-    except Exception:
+    except BaseException:  # an error or Ctrl-C: no temp file left
         container.close()
         tmp.unlink(missing_ok=True)
         raise
     container.close()
-    os.replace(tmp, path)
+    try:
+        os.replace(tmp, path)
+    except OSError:  # e.g. ``path`` is a folder: no temp file left behind
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 

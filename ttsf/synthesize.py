@@ -7,54 +7,137 @@ Any image size works: the face is detected (YuNet), cropped and aligned to the m
 framing. No face, or several faces without ``--face-index``, is an error (exit 2).
 Writes an H.264 + AAC mp4 (25 fps, 16 kHz) and prints the duration, frame count and
 per-stage timings.
+
+Bad input is refused before the model runs, with one ``error:`` line naming the input and
+the problem (exit 2): numbers outside their range (NaN/inf included), a checkpoint that is
+missing or not a TTSF checkpoint, an output path that is a folder or not writable, text
+that is empty, not UTF-8, holds characters the English front end cannot read, or is longer
+than :data:`MAX_TEXT_CHARS` (refused rather than split: see ``docs/reliability.md``).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+import unicodedata
 from pathlib import Path
 from typing import Optional
 
+from ttsf.inputs import (InputError, finite_float, input_file, int_range, nonneg_int, one_line, output_file, seed_int,
+                         strict_json)
 
-def main(argv: Optional[list[str]] = None) -> int:
+#: longest text synthesised in one pass (the same cap as the benchmark manifests' transcripts,
+#: about two minutes of speech); longer text is refused with this limit in the message
+MAX_TEXT_CHARS = 2000
+#: Euler steps above this are refused (the decoder converges in ~10; 1000 is already minutes)
+MAX_STEPS = 1000
+
+
+#: categories allowed inside a character's compatibility folding ('½' -> '1⁄2')
+_FOLDED_OK = ("Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Zs", "Sm", "Sc", "Sk")
+
+
+def unsupported_characters(text: str) -> list[str]:
+    """Characters of ``text`` the English front end cannot read (unique, in order).
+
+    Accepted: ASCII, whitespace, Latin letters with diacritics (folded to ASCII),
+    combining marks, punctuation, spaces and currency signs. Refused: letters of other
+    scripts, emoji and other symbols, control characters, unassigned/private code points
+    and non-ASCII digits.
+    """
+    bad: dict[str, None] = {}
+    for ch in text:
+        if (ch.isascii() and (ch.isprintable() or ch in "\n\t\r")) or ch.isspace():
+            continue
+        folded = unicodedata.normalize("NFKC", ch)  # '½' -> '1⁄2', '²' -> '2', 'ﬁ' -> 'fi'
+        if folded != ch and all((c.isascii() and c.isprintable()) or unicodedata.category(c) in _FOLDED_OK
+                                for c in folded):
+            continue
+        cat = unicodedata.category(ch)
+        if ch.isalpha():
+            if unicodedata.name(ch, "").startswith("LATIN"):
+                continue
+        elif cat[0] in "MPZ" or cat in ("Sc", "Cf", "Sk"):
+            continue
+        bad.setdefault(ch)
+    return list(bad)
+
+
+def check_text(text: str) -> str:
+    """``text`` when it can be synthesised; :class:`InputError` naming the problem otherwise."""
+    if any("\udc80" <= ch <= "\udcff" for ch in text):
+        raise InputError("--text is not valid UTF-8 (undecodable bytes in the argument)")
+    if not text.strip():
+        raise InputError("--text is empty")
+    if len(text) > MAX_TEXT_CHARS:
+        raise InputError(f"--text has {len(text)} characters, more than the limit of {MAX_TEXT_CHARS} "
+                         "synthesised in one pass: split it and synthesise the parts separately")
+    bad = unsupported_characters(text)
+    if bad:
+        shown = ", ".join(f"{ch!r} (U+{ord(ch):04X})" for ch in bad[:10]) + (" …" if len(bad) > 10 else "")
+        raise InputError(f"--text has {len(bad)} character(s) the English front end cannot read: {shown}")
+    return text
+
+
+def load_model(path: Path):
+    """The TTSF model of checkpoint ``path``; :class:`InputError` when it cannot be one."""
+    from ttsf.model import TTSF
+
+    input_file(path, "--checkpoint")
+    try:
+        return TTSF.load(path)
+    except Exception as exc:  # any failure to load a user file is reported, with its cause, as bad input
+        raise InputError(f"--checkpoint {path} is not a loadable TTSF checkpoint ({one_line(exc)})") from exc
+
+
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m ttsf.synthesize", description=__doc__.split("\n\n")[0])
-    p.add_argument("--text", required=True)
+    p.add_argument("--text", required=True, help=f"English text, at most {MAX_TEXT_CHARS} characters")
     p.add_argument("--image", required=True, type=Path, help="portrait of any size (one face, or use --face-index)")
     p.add_argument("--checkpoint", required=True, type=Path, help="joint TTSF checkpoint (ttsf.pt)")
     p.add_argument("--out", required=True, type=Path, help="output .mp4")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--steps", type=int, default=10, help="Euler steps (TTS decoder and motion sampler)")
-    p.add_argument("--temperature", type=float, default=None, help="TTS noise temperature (default: the model's)")
-    p.add_argument("--motion-temperature", type=float, default=1.0)
-    p.add_argument("--face-index", type=int, default=None, help="which face, 0-based left to right")
+    p.add_argument("--seed", type=seed_int, default=0)
+    p.add_argument("--steps", type=int_range(1, MAX_STEPS), default=10,
+                   help="Euler steps (TTS decoder and motion sampler), 1..%d" % MAX_STEPS)
+    p.add_argument("--temperature", type=finite_float(0.0, 10.0), default=None,
+                   help="TTS noise temperature, 0..10 (default: the model's)")
+    p.add_argument("--motion-temperature", type=finite_float(0.0, 10.0), default=1.0,
+                   help="head-motion noise temperature, 0..10")
+    p.add_argument("--face-index", type=nonneg_int, default=None, help="which face, 0-based left to right")
     p.add_argument("--wav", type=Path, default=None, help="also write the speech as a 16 kHz wav")
-    args = p.parse_args(argv)
+    return p
 
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
     from ttsf.face.align import FaceAlignError
-    from ttsf.media import write_audio, write_video
-    from ttsf.model import TTSF
+    from ttsf.media import MediaError, write_audio, write_video
+    from ttsf.tts.normalise import TextError
 
-    if not args.checkpoint.is_file():
-        print(f"error: checkpoint {args.checkpoint} not found", file=sys.stderr)
-        return 2
-    if not args.text.strip():
-        print("error: --text is empty", file=sys.stderr)
-        return 2
-    model = TTSF.load(args.checkpoint)
     try:
+        check_text(args.text)
+        input_file(args.image, "--image")
+        output_file(args.out, "--out")
+        if args.wav is not None:
+            output_file(args.wav, "--wav")
+        model = load_model(args.checkpoint)
         out = model.synthesize(args.text, args.image, seed=args.seed, steps=args.steps,
                                temperature=args.temperature, motion_temperature=args.motion_temperature,
                                face_index=args.face_index)
-    except FaceAlignError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        write_video(args.out, out.frames, fps=out.fps, audio=out.wav, sample_rate=out.sample_rate)
+        if args.wav is not None:
+            write_audio(args.wav, out.wav, out.sample_rate)
+    except (InputError, FaceAlignError) as exc:
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
-    write_video(args.out, out.frames, fps=out.fps, audio=out.wav, sample_rate=out.sample_rate)
-    if args.wav is not None:
-        write_audio(args.wav, out.wav, out.sample_rate)
-    print(json.dumps({"out": str(args.out), **out.info,
-                      "timings_s": {k: round(v, 4) for k, v in out.timings.items()}}, sort_keys=True))
+    except TextError as exc:
+        print(f"error: --text: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    except (MediaError, OSError) as exc:
+        print(f"error: {one_line(exc)}", file=sys.stderr)
+        return 2
+    print(strict_json({"out": str(args.out), **out.info,
+                       "timings_s": {k: round(v, 4) for k, v in out.timings.items()}}, sort_keys=True))
     return 0
 
 

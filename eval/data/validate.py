@@ -37,7 +37,7 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        return not self.problems and self.n_ok == self.n_items
+        return not self.problems and self.n_ok == self.n_items and self.n_items > 0  # an empty split is not OK
 
     def to_json(self) -> dict:
         return {
@@ -47,7 +47,8 @@ class Report:
         }
 
     def summary(self) -> str:
-        lines = [f"{self.split}: {self.n_ok}/{self.n_items} items OK (data root {self.root})"]
+        head = f"{self.n_ok}/{self.n_items} items OK" if self.n_items else "FAILED: no items"
+        lines = [f"{self.split}: {head} (data root {self.root})"]
         if self.problems:
             lines.append(f"{len(self.problems)} problems in {self.n_items - self.n_ok} items:")
             for p in self.problems[:200]:
@@ -83,7 +84,8 @@ def check_item(item: Item, root: Path) -> list[Problem]:
             problems.append(Problem(item.id, role, str(exc)))
             continue
         if not path.exists():
-            problems.append(Problem(item.id, role, f"missing file {rel}"))
+            broken = path.is_symlink()
+            problems.append(Problem(item.id, role, f"broken symbolic link {rel}" if broken else f"missing file {rel}"))
             continue
         try:
             if path.suffix.lower() in VIDEO_SUFFIXES and role in ("source", "ref_video") and rel not in decoded:
@@ -115,6 +117,10 @@ def validate(manifest: Manifest, root: Path, progress: Optional[Callable[[int, i
     if not root.is_dir():
         return Report(manifest.name, str(root), len(manifest), 0,
                       [Problem("*", "data_root", f"data root {root} does not exist")])
+    if len(manifest) == 0:
+        where = f" ({manifest.path})" if getattr(manifest, "path", None) else ""
+        return Report(manifest.name, str(root), 0, 0,
+                      [Problem("*", "manifest", f"the split has no items: empty manifest{where}")])
     for i, item in enumerate(manifest):
         found = check_item(item, root)
         problems.extend(found)

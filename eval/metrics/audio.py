@@ -42,15 +42,46 @@ def _native(sample: Sample, field: str) -> tuple[np.ndarray, int]:
             if clip.audio is None:
                 raise ItemError(f"{video_field} {getattr(sample, video_field)} has no audio track", code="no_audio")
             sample.note(f"{field}: taken from the audio track of {video_field}")
-            return np.asarray(clip.audio, dtype=np.float32), int(clip.sample_rate)
+            wav = np.asarray(clip.audio, dtype=np.float32)
+            _note_levels(sample, field, getattr(sample, video_field), wav)
+            return wav, int(clip.sample_rate)
         if not Path(path).is_file():
             raise ItemError(f"{field} not found: {path}", code="missing_file")
         try:
-            return read_audio_native(path)
+            wav, rate = read_audio_native(path)
         except MediaError as error:
             raise ItemError(f"cannot decode {field} {path}: {error}", code="decode") from error
+        _note_levels(sample, field, path, wav)
+        return wav, rate
 
     return sample.cached(f"audio:{field}:native", decode)
+
+
+def channels(path: Path) -> int | None:
+    """Channel count of the (first) audio stream of ``path``, without decoding; None if unknown."""
+    from ttsf.media import AUDIO_SUFFIXES, MediaError, probe
+
+    try:
+        if Path(path).suffix.lower() in AUDIO_SUFFIXES:
+            import soundfile as sf
+
+            return int(sf.info(str(path)).channels)
+        info = probe(path).get("audio") or {}
+        return info.get("channels")
+    except (MediaError, RuntimeError, OSError):
+        return None
+
+
+def _note_levels(sample: Sample, field: str, path: Path, wav: np.ndarray) -> None:
+    """Notes for audio scored as stored but not as speech usually is: beyond full scale
+    (float files can hold samples past ±1; scored unclipped) and several channels (averaged)."""
+    n = channels(path)
+    if n is not None and n > 1:
+        sample.note(f"{field}: {n} channels downmixed to mono (their mean) before scoring")
+    peak = float(np.max(np.abs(wav))) if wav.size else 0.0
+    if peak > 1.0:
+        sample.note(f"{field}: samples beyond full scale (peak |x| = {peak:.4g} > 1): the file is clipped or "
+                    "mis-scaled; scored as stored, not clipped")
 
 
 def native_audio(sample: Sample, field: str) -> tuple[np.ndarray, int]:

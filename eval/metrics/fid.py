@@ -27,6 +27,7 @@ frame count (see :func:`~eval.metrics.functional.frechet.resampled_gaussian`).
 from __future__ import annotations
 
 import logging
+import numbers
 import time
 from pathlib import Path
 from typing import Any, Mapping, Optional
@@ -36,7 +37,10 @@ import torch
 
 from eval.metrics import visual
 from eval.metrics.base import BackendSpec, Metric, MetricSpec
-from eval.metrics.functional.frechet import ClipBootstrap, ClipStats, frechet_distance, gaussian_from_sums
+from eval.metrics.functional.frechet import (ClipBootstrap, ClipStats, clamp_at_zero, frechet_distance,
+                                             gaussian_from_sums)
+
+from ttsf.inputs import parse_int
 
 log = logging.getLogger(__name__)
 
@@ -74,15 +78,13 @@ class FID(Metric):
     def __init__(self, backend: Optional[str] = None, device: str = "cpu", *, frame_stride: int = 1,
                  batch_size: int = 32, weights: Optional[str] = None, bootstrap: int = BOOTSTRAP_RESAMPLES,
                  **options: Any):
-        if isinstance(bootstrap, bool) or int(bootstrap) != bootstrap or bootstrap < 0:
+        if isinstance(bootstrap, bool) or not isinstance(bootstrap, numbers.Integral) or bootstrap < 0:
             raise ValueError(f"bootstrap must be an integer >= 0 (0 disables the CI), got {bootstrap!r}")
         self.bootstrap = int(bootstrap)
         super().__init__(backend, device, **options)
         self.weights_path = weights
-        if frame_stride < 1:
-            raise ValueError(f"frame_stride must be >= 1, got {frame_stride}")
-        self.frame_stride = frame_stride
-        self.batch_size = batch_size
+        self.frame_stride = parse_int(frame_stride, "frame_stride", lo=1)
+        self.batch_size = parse_int(batch_size, "batch_size", lo=1)
         self._net: Optional[torch.nn.Module] = None
         self.weights_sha256: Optional[str] = None
 
@@ -142,6 +144,7 @@ class FID(Metric):
         self.warnings: list[str] = []
         self._bootstrap_info: Optional[dict] = None
         self._value: Optional[float] = None  # the last compute() of this state
+        self._clamped_from: Optional[float] = None  # the raw negative distance when compute() clamped it to 0
 
     def add_features(self, side: str, feats: np.ndarray, clip: Optional[str] = None) -> None:
         """Accumulate ``(n, dims)`` features into ``side`` ("gen" or "ref").
@@ -187,7 +190,13 @@ class FID(Metric):
             log.warning(message)
         mu_g, sigma_g = gaussian_from_sums(self._sum["gen"], self._outer["gen"], self._n["gen"])
         mu_r, sigma_r = gaussian_from_sums(self._sum["ref"], self._outer["ref"], self._n["ref"])
-        value = frechet_distance(mu_g, sigma_g, mu_r, sigma_r)
+        value, raw = clamp_at_zero(frechet_distance(mu_g, sigma_g, mu_r, sigma_r))
+        self._clamped_from = raw
+        if raw is not None:
+            message = (f"{self.output_name} came out {raw:.3g} (below 0: eigen-solver rounding on near-identical "
+                       "sets); reported as 0")
+            self.warnings.append(message)
+            log.warning(message)
         self._value = value
         return {self.output_name: value, "n_gen": float(self._n["gen"]), "n_ref": float(self._n["ref"])}
 
@@ -199,7 +208,7 @@ class FID(Metric):
             "weights_sha256": self.weights_sha256, "n_gen": self._n["gen"], "n_ref": self._n["ref"],
             "dims": self.dims, "resize": self.resize, "frame_stride": self.frame_stride,
             "clips": {s: len(self._clips[s]) for s in SIDES}, "bootstrap": self._bootstrap_info,
-            "warnings": list(self.warnings),
+            "clamped_from": self._clamped_from, "warnings": list(self.warnings),
         }
 
     # ------------------------------------------------------------------ confidence interval
@@ -244,7 +253,7 @@ class FID(Metric):
             stats[side] = ClipStats(means, counts, self._outer[side])
         boot = ClipBootstrap(stats["gen"], stats["ref"])
         values = boot.replicates(self.bootstrap, seed)
-        finite = values[np.isfinite(values)]
+        finite = np.maximum(values[np.isfinite(values)], 0.0)  # each replicate clamped like the estimate
         info.update(items=len(ids), rank=boot.rank, dropped=int(values.size - finite.size))
         if finite.size < 2:
             return None, f"{finite.size} of {values.size} resamples had >= 2 frames on both sides"
@@ -256,14 +265,21 @@ class FID(Metric):
         # eigen-solver noise of the distance is ~1e-8 of the traces: not a reason to warn (gt vs itself)
         noise = 1e-6 * sum(float(np.trace(self._outer[s]) - self._sum[s] @ self._sum[s] / self._n[s]) / (self._n[s] - 1)
                            for s in SIDES)
-        if not lo - noise <= value <= hi + noise:
-            message = (f"{self.output_name} = {value:.4g} lies outside its bootstrap interval [{lo:.4g}, {hi:.4g}]: "
-                       f"resampled distances sit {shift:+.3g} from it (FD's small-sample bias grows when clips "
-                       f"repeat); read the interval's width, not its location")
-            if message not in self.warnings:
-                self.warnings.append(message)
-                log.warning(message)
-        return (float(lo), float(hi)), None
+        lo, hi = float(lo), float(hi)
+        if not lo <= value <= hi:
+            # The reported interval always contains the reported value: the percentile interval is
+            # widened to reach it (the percentile bounds are kept in info["percentile_ci95"]).
+            info["percentile_ci95"] = [lo, hi]
+            if not lo - noise <= value <= hi + noise:
+                message = (f"{self.output_name} = {value:.4g} lies outside its bootstrap interval [{lo:.4g}, "
+                           f"{hi:.4g}]: resampled distances sit {shift:+.3g} from it (FD's small-sample bias grows "
+                           "when clips repeat); the interval is widened to include the value; read its width, "
+                           "not its location")
+                if message not in self.warnings:
+                    self.warnings.append(message)
+                    log.warning(message)
+            lo, hi = min(lo, value), max(hi, value)
+        return (lo, hi), None
 
     # ------------------------------------------------------------------ mergeable state
     def state(self) -> dict:

@@ -40,11 +40,42 @@ class Diff:
         return self.ours is not None and abs(self.ours - self.reference) <= self.tolerance
 
 
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def load_reference(path: Path) -> dict:
-    data = json.loads(Path(path).read_text("utf-8"))
+    """The reference file at ``path``, validated; :class:`ValueError` (naming the file and
+    the problem) when it is missing, not UTF-8 JSON, or not shaped like a reference."""
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"--check {path} is a directory, not a reference file")
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"--check {path} does not exist") from None
+    except OSError as exc:
+        raise ValueError(f"--check {path}: cannot read it: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"--check {path} is not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    except ValueError as exc:
+        raise ValueError(f"--check {path} is not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"--check {path}: expected a JSON object, got {type(data).__name__}")
     for key in ("table", "scores", "tolerances"):
         if key not in data:
-            raise ValueError(f"{path}: reference lacks {key!r}")
+            raise ValueError(f"--check {path}: reference lacks {key!r}")
+    if not isinstance(data["scores"], dict) or not all(isinstance(v, dict) for v in data["scores"].values()):
+        raise ValueError(f"--check {path}: 'scores' must map system -> {{output: number}}")
+    for system, outputs in data["scores"].items():
+        for output, value in outputs.items():
+            if not _finite(value):
+                raise ValueError(f"--check {path}: scores.{system}.{output} is {value!r}, not a finite number")
+    if not isinstance(data["tolerances"], dict):
+        raise ValueError(f"--check {path}: 'tolerances' must map output -> {{abs, rel}}")
+    for output, tol in data["tolerances"].items():
+        if not isinstance(tol, dict) or not all(k in ("abs", "rel") and _finite(v) and v >= 0 for k, v in tol.items()):
+            raise ValueError(f"--check {path}: tolerances.{output} must be {{'abs': x, 'rel': y}} with finite x, y >= 0")
     return data
 
 

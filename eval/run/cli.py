@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Optional
 
 from eval.registry import UnknownName
+from ttsf.inputs import InputError, check_device, output_file, safe_name, safe_name_arg, seed_int
 
 log = logging.getLogger("eval.run")
 
@@ -44,7 +45,10 @@ def _backends(text: str) -> dict[str, str]:
 
 
 def _limit(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0 (0 = the whole split), got {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0 (0 = the whole split), got {text}")
     return value
@@ -65,9 +69,10 @@ def _add_run_args(p: argparse.ArgumentParser, table_required: bool = True) -> No
     p.add_argument("--corpus", choices=("default", "tiny"), default="default",
                    help="bundled synthetic corpus preset used without --data-root (default: default)")
     p.add_argument("--out", default="results/runs", help="runs folder (default results/runs)")
-    p.add_argument("--run-id", default=None, help="run folder name (default: a hash of the configuration)")
+    p.add_argument("--run-id", type=safe_name_arg("--run-id"), default=None,
+                   help="run folder name inside --out: letters, digits, '.', '_', '-' (default: a hash of the configuration)")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed_int, default=0)
     p.add_argument("--format", choices=("md", "tex", "csv"), default="md", help="printed table format")
     p.add_argument("--check", type=Path, default=None, metavar="REF.json",
                    help="exit 1 when any reference value drifts beyond its tolerance")
@@ -152,6 +157,17 @@ def cmd_run(args, systems_override: Optional[list[str]] = None) -> int:
     from eval.run.distributed import init_world, shutdown
     from eval.run.runner import RunError, run
 
+    try:  # everything the run's end needs is checked before it starts
+        check_device(args.device)
+        if args.check is not None:
+            from eval.run.check import load_reference
+
+            load_reference(args.check)
+        if args.write_reference is not None:
+            output_file(args.write_reference, "--write-reference")
+    except (ValueError, OSError) as exc:  # InputError is a ValueError
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     world = init_world()
     _setup_logging(args.quiet, world.rank)
     cfg = _config(args)
@@ -168,7 +184,7 @@ def cmd_run(args, systems_override: Optional[list[str]] = None) -> int:
         cfg.limit = None
     try:
         result = run(cfg, world)
-    except (RunError, UnknownName, ValueError, FileNotFoundError) as exc:
+    except (RunError, UnknownName, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         shutdown(world)
         return 2
@@ -240,8 +256,13 @@ def _print_failures(result) -> None:
 
 def cmd_score(args) -> int:
     label = args.name
-    if "=" in label or "," in label:
-        print("error: --name may not contain '=' or ','", file=sys.stderr)
+    try:
+        safe_name(label, "--name")
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not args.system_dir.is_dir():
+        print(f"error: --system-dir {args.system_dir} is not a folder", file=sys.stderr)
         return 2
     return cmd_run(args, systems_override=[f"{label}=dir:{args.system_dir}"])
 

@@ -34,7 +34,9 @@ from eval.run.plugins import MetricPlan, plan_metric, weights_hashes
 from eval.run.score import MetricRun, score_system
 from eval.systems.base import Context, System
 from eval.registry import UnknownName
+from eval.run.lock import RunLock, RunLocked
 from eval.tables.specs import TableSpec, get_table
+from ttsf.inputs import SAFE_NAME, InputError, inside, safe_name, writable_dir
 
 #: seed of the --limit subset (recorded in results.json with the limit)
 LIMIT_SEED = "ttsf-bench/limit/v1"
@@ -175,6 +177,13 @@ def run(cfg: RunConfig, world: Optional[World] = None) -> Optional[RunResult]:
     world = world or World()
     wall0 = time.perf_counter()
     started = res.now_iso()
+    check_out(cfg.out)
+    if cfg.run_id is not None:
+        _checked(safe_name, cfg.run_id, "--run-id")
+    for text in cfg.systems or []:
+        label, sys_spec = parse_system(text)
+        if label != sys_spec or not sys_spec.startswith("dir:"):  # a bare dir:PATH is named by a hash
+            _checked(safe_name, label, "system name")
     spec = get_table(cfg.table)
     if spec.kind not in ("metrics", "figure"):
         raise RunError(f"{spec.title} is not computed by `eval.run`: {spec.note or spec.kind}")
@@ -216,68 +225,117 @@ def run(cfg: RunConfig, world: Optional[World] = None) -> Optional[RunResult]:
                 log.warning("%s/%s needs weights %r (column shown as missing): python -m eval.weights download %s",
                             plan.key, plan.backend.name, name, name)
     run_id = cfg.run_id or make_run_id(cfg, split_name, manifest.sha256)
-    run_dir = Path(cfg.out) / run_id
-    if world.is_main:
-        atomic_write_json(run_dir / "config.json", {"config": dataclasses.asdict(cfg), "split": split_name,
-                                                    "split_sha256": manifest.sha256, "run_id": run_id})
-    world.barrier()
-    my_items = world.shard(items)
-    quiet = cfg.quiet or not world.is_main
-    hasher = FileHasher()
-    payload: dict[str, Any] = {"gen": {}, "metrics": {}}
-    metric_objs: dict[str, Any] = {}
-    t = time.perf_counter()
-    for plan in plans:
-        if plan.unavailable is None:
-            try:
-                metric_objs[plan.key] = plan.create(cfg.device, **cfg.metric_options.get(plan.name, {}))
-            except Exception as exc:  # a metric that cannot even be built: its column is missing with the reason
-                plan.unavailable = f"cannot create metric: {type(exc).__name__}: {exc}"
-    timing["setup_model"] += time.perf_counter() - t
-    tag = f"r{world.rank}of{world.size}"
-    for system in systems:
-        out_dir = run_dir / "samples" / _safe(system.name)
-        ctx = Context(root, out_dir, cfg.seed, cfg.device)
-        gens: dict[str, GenRecord] = {}
-        with _bar(len(my_items), f"generate {system.name}", quiet) as bar:
-            for item in my_items:
-                t = time.perf_counter()
-                rec = generate_item(system, item, ctx, hasher)
-                timing["generate_total"] += time.perf_counter() - t
-                timing["generate_model"] += rec.seconds
-                gens[item.id] = rec
-                bar.update(1)
-        runs = []
-        for plan in plans:
-            metric = metric_objs.get(plan.key)
-            reason = plan.unavailable
-            if reason is None:
-                lacking = _lacking(system, metric)
-                reason = f"{system.name} produces no {' or '.join(lacking)}" if lacking else None
-            runs.append(MetricRun(plan.key, metric, run_dir / "state" / _safe(system.name) / f"{plan.key}.{tag}.ckpt",
-                                  unavailable=reason))
+    run_dir = _run_dir(cfg.out, run_id)
+    lock = RunLock(run_dir, started) if world.is_main else None
+    refused = None
+    if lock is not None:
+        try:
+            lock.acquire()
+        except RunLocked as exc:
+            refused = str(exc)
+        except OSError as exc:
+            refused = f"cannot write the run folder {run_dir}: {exc.strerror or exc}"
+    if world.distributed:  # every rank learns whether rank 0 holds the lock (none waits at a barrier forever)
+        import torch.distributed as dist
+
+        box = [refused]
+        dist.broadcast_object_list(box, src=0)
+        refused = box[0]
+    if refused is not None:
+        raise RunError(refused)
+    try:
+        if world.is_main:
+            atomic_write_json(run_dir / "config.json", {"config": dataclasses.asdict(cfg), "split": split_name,
+                                                        "split_sha256": manifest.sha256, "run_id": run_id})
+        world.barrier()
+        my_items = world.shard(items)
+        quiet = cfg.quiet or not world.is_main
+        hasher = FileHasher()
+        payload: dict[str, Any] = {"gen": {}, "metrics": {}}
+        metric_objs: dict[str, Any] = {}
         t = time.perf_counter()
-        with contextlib.ExitStack() as stack:
-            bar, metric_bars = _score_bars(stack, system.name, runs, len(my_items), quiet)
-            part = score_system(system.name, my_items, gens, root, runs, cfg.seed, hasher, progress=bar.update,
-                                metric_progress=lambda key, n: metric_bars[key].update(n) if key in metric_bars else None)
-        timing["score_total"] += time.perf_counter() - t
-        for k, v in part.items():
-            timing[f"score_{k}"] += v
-        payload["gen"][system.name] = {i: dataclasses.asdict(g) | {"video": _s(g.video), "audio": _s(g.audio)}
-                                       for i, g in gens.items()}
-        payload["metrics"][system.name] = {
-            r.key: {"unavailable": r.unavailable, "payload": r.payload(), "resumed": r.resumed, "seconds": r.seconds,
-                    "state": copy.deepcopy(r.metric.state()) if r.unavailable is None else None}
-            for r in runs
-        }
-        timing["metric_update"] += sum(r.seconds for r in runs)
-    payload["timing"] = dict(timing)
-    gathered = world.gather(payload)
-    if not world.is_main:
-        return None
-    return _finish(cfg, spec, run_id, run_dir, split_name, manifest, items, systems, skipped, plans, metric_objs,
-                   gathered, started, wall0, world, root)
+        for plan in plans:
+            if plan.unavailable is None:
+                try:
+                    metric_objs[plan.key] = plan.create(cfg.device, **cfg.metric_options.get(plan.name, {}))
+                except Exception as exc:  # a metric that cannot even be built: its column is missing with the reason
+                    plan.unavailable = f"cannot create metric: {type(exc).__name__}: {exc}"
+        timing["setup_model"] += time.perf_counter() - t
+        tag = f"r{world.rank}of{world.size}"
+        for system in systems:
+            out_dir = run_dir / "samples" / _safe(system.name)
+            ctx = Context(root, out_dir, cfg.seed, cfg.device)
+            gens: dict[str, GenRecord] = {}
+            with _bar(len(my_items), f"generate {system.name}", quiet) as bar:
+                for item in my_items:
+                    t = time.perf_counter()
+                    rec = generate_item(system, item, ctx, hasher)
+                    timing["generate_total"] += time.perf_counter() - t
+                    timing["generate_model"] += rec.seconds
+                    gens[item.id] = rec
+                    bar.update(1)
+            runs = []
+            for plan in plans:
+                metric = metric_objs.get(plan.key)
+                reason = plan.unavailable
+                if reason is None:
+                    lacking = _lacking(system, metric)
+                    reason = f"{system.name} produces no {' or '.join(lacking)}" if lacking else None
+                runs.append(MetricRun(plan.key, metric, run_dir / "state" / _safe(system.name) / f"{plan.key}.{tag}.ckpt",
+                                      unavailable=reason))
+            t = time.perf_counter()
+            with contextlib.ExitStack() as stack:
+                bar, metric_bars = _score_bars(stack, system.name, runs, len(my_items), quiet)
+                part = score_system(system.name, my_items, gens, root, runs, cfg.seed, hasher, progress=bar.update,
+                                    metric_progress=lambda key, n: metric_bars[key].update(n) if key in metric_bars else None)
+            timing["score_total"] += time.perf_counter() - t
+            for k, v in part.items():
+                timing[f"score_{k}"] += v
+            payload["gen"][system.name] = {i: dataclasses.asdict(g) | {"video": _s(g.video), "audio": _s(g.audio)}
+                                           for i, g in gens.items()}
+            payload["metrics"][system.name] = {
+                r.key: {"unavailable": r.unavailable, "payload": r.payload(), "resumed": r.resumed, "seconds": r.seconds,
+                        "state": copy.deepcopy(r.metric.state()) if r.unavailable is None else None}
+                for r in runs
+            }
+            timing["metric_update"] += sum(r.seconds for r in runs)
+        payload["timing"] = dict(timing)
+        gathered = world.gather(payload)
+        if not world.is_main:
+            return None
+        return _finish(cfg, spec, run_id, run_dir, split_name, manifest, items, systems, skipped, plans, metric_objs,
+                       gathered, started, wall0, world, root)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _checked(check, value, what):
+    try:
+        return check(value, what)
+    except InputError as exc:
+        raise RunError(str(exc)) from exc
+
+
+def check_out(out) -> Path:
+    """``--out``: a folder that exists (or can be created) and is writable; RunError otherwise."""
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise RunError(f"--out {path} exists and is not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunError(f"--out {path}: cannot create the folder: {exc.strerror or exc}") from exc
+    problem = writable_dir(path)
+    if problem:
+        raise RunError(f"--out {path} is not writable ({problem})")
+    return path
+
+
+def _run_dir(out, run_id: str) -> Path:
+    """``<out>/<run_id>``, refused unless it is a safe name that stays inside ``out``."""
+    _checked(safe_name, run_id, "run id")
+    return _checked(lambda rid, what: inside(out, rid, what), run_id, "run id")
 
 
 def _s(p: Optional[Path]) -> Optional[str]:
@@ -285,8 +343,9 @@ def _s(p: Optional[Path]) -> Optional[str]:
 
 
 def _safe(name: str) -> str:
-    """A folder name for a system (``dir:PATH`` systems get a hash)."""
-    if name.startswith("dir:") or "/" in name:
+    """A folder name for a system (``dir:PATH`` systems, and any name that is not a safe
+    file name, get a hash)."""
+    if name.startswith("dir:") or not SAFE_NAME.fullmatch(name):
         return "dir-" + content_key(name)[:8]
     return name
 

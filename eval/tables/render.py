@@ -19,6 +19,7 @@ from typing import Optional
 
 from eval.tables.paper import PaperTable, PaperValue, load_paper_table
 from eval.tables.specs import Column, TableSpec, get_table
+from ttsf.inputs import csv_cell, md_text
 
 MISSING = "—"
 NOT_COMPARABLE = "†"
@@ -162,6 +163,10 @@ def build_view(results: dict, spec: Optional[TableSpec] = None, paper: Optional[
                 cell.notes.append(note(f"{col.label}, {system}: {sc['reason']}"))
             elif sc["n"] < sc["n_total"]:
                 cell.notes.append(note(f"n = {sc['n']}/{sc['n_total']}, {sc['n_total'] - sc['n']} failed: see items.jsonl"))
+            clamped = ((results.get("details") or {}).get(system) or {}).get(col.metric, {}).get("clamped_from")
+            if clamped is not None and sc["value"] is not None:  # a Fréchet distance below 0 by rounding
+                cell.notes.append(note(f"{col.label}, {system}: computed as {clamped:.3g} (rounding below 0), "
+                                       "reported as 0"))
             if (not_comp[col.label] or placeholder) and cell.value is not None:
                 cell.comparable = False
             cells.append(cell)
@@ -232,8 +237,10 @@ def _body(view: View) -> list[list[str]]:
 
 
 def render_md(view: View) -> str:
+    """Markdown; every interpolated text is escaped (:func:`ttsf.inputs.md_text`): no raw
+    HTML, links or broken rows from system names, reasons or paths."""
     head = _header(view)
-    esc = lambda s: s.replace("|", "\\|")  # noqa: E731
+    esc = md_text
     lines = [f"**{esc(view.title)}**", "", f"_{esc(view.subtitle)}_", "",
              "| " + " | ".join(esc(h) for h in head) + " |",
              "|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|"]
@@ -248,11 +255,13 @@ def render_md(view: View) -> str:
 _TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
                 "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
                 "↑": r"$\uparrow$", "↓": r"$\downarrow$", "Δ": r"$\Delta$", "—": "--", "†": r"$^\dagger$",
-                "±": r"$\pm$"}
+                "±": r"$\pm$", "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
+                "\n": " ", "\r": " "}
 
 
 def tex_escape(text: str) -> str:
-    return "".join(_TEX_SPECIAL.get(ch, ch) for ch in text)
+    """LaTeX-safe text: every special character (``\\ & % $ # _ { } ~ ^ < > |``) escaped."""
+    return "".join(_TEX_SPECIAL.get(ch, ch) for ch in str(text))
 
 
 def render_tex(view: View) -> str:
@@ -281,12 +290,12 @@ def render_csv(view: View) -> str:
     for system, label, cells in view.rows:
         for c in cells:
             ci = c.ci95 or [None, None]
-            w.writerow([system, label, c.column.label, c.output or "", "" if c.value is None else repr(c.value),
+            w.writerow([csv_cell(v) for v in [system, label, c.column.label, c.output or "", "" if c.value is None else repr(c.value),
                         c.n, c.n_total, c.n_failed, "" if ci[0] is None else repr(ci[0]),
                         "" if ci[1] is None else repr(ci[1]),
                         ("not run" if not c.run else (c.reason or "")), c.comparable,
                         "" if c.paper is None else repr(c.paper.value), "" if c.paper is None else c.paper.provenance,
-                        "" if c.delta is None else repr(c.delta)])
+                        "" if c.delta is None else repr(c.delta)]])
     return buf.getvalue()
 
 

@@ -7,6 +7,7 @@ import json
 import sys
 
 from eval.metrics.base import MissingWeights
+from ttsf.inputs import finite_float
 from eval.weights import entries, get_entry, locate, weights_root
 from eval.weights.store import candidate_paths, check_file, find
 
@@ -102,13 +103,25 @@ def main(argv=None) -> int:
     p.set_defaults(func=cmd_where)
     p = sub.add_parser("download", help="fetch NAME (atomic, resumable, sha256-verified)")
     p.add_argument("names", nargs="+")
-    p.add_argument("--timeout", type=float, default=60.0)
+    p.add_argument("--timeout", type=finite_float(0.0, 3600.0, lo_open=True), default=60.0,
+                   help="seconds per network operation, (0, 3600]")
     p.set_defaults(func=cmd_download)
     p = sub.add_parser("verify", help="re-hash present files (all by default) against pinned sha256")
     p.add_argument("names", nargs="*")
     p.set_defaults(func=cmd_verify)
     args = parser.parse_args(argv)
-    return args.func(args)
+    from eval.registry import UnknownName
+
+    try:
+        for name in getattr(args, "names", None) or []:
+            get_entry(name)  # every name checked before any work
+        return args.func(args)
+    except UnknownName as exc:
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -7,8 +7,10 @@ Search order for an entry's primary file:
    ``~/.cache/whisper``, ``~/.insightface/models/...``);
 3. inside the pip package that ships it, or the repository (committed checkpoints).
 
-A hash is computed once per file and remembered in ``<root>/.verified.json`` keyed by
-``(path, size, mtime_ns)``, so multi-GB files are not re-hashed on every run.
+A hash is computed once per file and remembered in ``<root>/.verified.json`` with the
+file's ``(size, mtime_ns, inode, device, ctime_ns)``; it is reused only when all of them
+match, so multi-GB files are not re-hashed on every run, while a file rewritten in place
+(even with its mtime restored: the ctime still moves) is hashed again.
 """
 
 from __future__ import annotations
@@ -126,19 +128,25 @@ def _save_cache(cache: dict) -> None:
         log.debug("cannot write weights hash cache %s: %s", path, exc)
 
 
+def _identity(stat: os.stat_result) -> dict:
+    """What must not have changed for a remembered hash to be reused."""
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "ino": stat.st_ino, "dev": stat.st_dev,
+            "ctime_ns": stat.st_ctime_ns}
+
+
 def file_sha256(path: Path, *, use_cache: bool = True) -> str:
-    """sha256 of ``path``, memoised on disk by ``(resolved path, size, mtime_ns)``."""
+    """sha256 of ``path``, memoised on disk by ``(resolved path, size, mtime, inode, device, ctime)``."""
     path = Path(path).resolve()
     stat = path.stat()
     key = str(path)
     with _lock:
         if use_cache:
             hit = _memory_cache.get(key) or _load_cache().get(key)
-            if hit and hit.get("size") == stat.st_size and hit.get("mtime_ns") == stat.st_mtime_ns:
+            if isinstance(hit, dict) and all(hit.get(k) == v for k, v in _identity(stat).items()):
                 _memory_cache[key] = hit
                 return hit["sha256"]
         digest = sha256_file(path)
-        record = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": digest}
+        record = {**_identity(stat), "sha256": digest}
         _memory_cache[key] = record
         cache = _load_cache()
         cache[key] = record
@@ -146,13 +154,46 @@ def file_sha256(path: Path, *, use_cache: bool = True) -> str:
     return digest
 
 
+#: leading bytes of the formats weights come in (checked for files without a pinned sha256)
+_TORCH_MAGIC = (b"PK\x03\x04",  # torch.save zip format (and TorchScript)
+                b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19")  # legacy torch.save: the pickled magic number
+_MAGIC = {".pt": _TORCH_MAGIC, ".pth": _TORCH_MAGIC, ".ckpt": _TORCH_MAGIC, ".model": _TORCH_MAGIC,
+          ".pkl": _TORCH_MAGIC, ".ts": _TORCH_MAGIC[:1], ".h5": (b"\x89HDF\r\n\x1a\n",),
+          ".onnx": (b"\x08",)}  # ONNX ModelProto starts with field 1 (ir_version), a varint
+
+
+def sniff(path: Path) -> Optional[str]:
+    """Why ``path`` is not in the format its suffix promises (``None`` when it is, or unknown).
+
+    A plain pickle named ``*.pt`` (which ``torch.load(weights_only=True)`` would refuse
+    anyway) is reported here, before any loader sees it.
+    """
+    magics = _MAGIC.get(Path(path).suffix.lower())
+    if magics is None:
+        return None
+    with open(path, "rb") as handle:
+        head = handle.read(max(len(m) for m in magics))
+    if any(head.startswith(m) for m in magics):
+        return None
+    kind = "a plain Python pickle" if head[:1] == b"\x80" else "not in the expected format"
+    return f"{path} is {kind} (starts with {head[:8].hex()}), not a {Path(path).suffix} weights file"
+
+
 def check_file(path: Path, spec: FileSpec, *, use_cache: bool = True) -> str:
-    """Verify ``path`` against ``spec``; return its sha256 or raise :class:`CorruptWeights`."""
+    """Verify ``path`` against ``spec``; return its sha256 or raise :class:`CorruptWeights`.
+
+    Pinned files are checked by size and sha256; unpinned ones by their format's leading
+    bytes (:func:`sniff`).
+    """
     if spec.size is not None and path.stat().st_size != spec.size:
         raise CorruptWeights(
             f"{path} has {path.stat().st_size} bytes, expected {spec.size} for {spec.filename} "
             "(truncated or a different file): delete it and fetch it again"
         )
+    if spec.sha256 is None:
+        problem = sniff(path)
+        if problem:
+            raise CorruptWeights(f"{problem}: delete it and fetch the official file")
     digest = file_sha256(path, use_cache=use_cache)
     if spec.sha256 is not None and digest != spec.sha256:
         raise CorruptWeights(

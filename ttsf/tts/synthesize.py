@@ -19,13 +19,17 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import logging
+import sys
 from pathlib import Path
 from typing import Optional
 
 import numpy as np
 import torch
+
+from ttsf.inputs import (InputError, check_device, finite_float, input_file, int_range, one_line, output_file, seed_int,
+                         strict_json)
+from ttsf.synthesize import MAX_STEPS, check_text
 
 log = logging.getLogger(__name__)
 
@@ -130,29 +134,50 @@ def main(argv=None) -> int:
     who.add_argument("--cond", type=Path, help=".npy condition vector, e.g. f_id (face checkpoints)")
     who.add_argument("--image", type=Path, help="portrait whose f_id conditions the voice (needs --face-checkpoint)")
     ap.add_argument("--face-checkpoint", type=Path, help="face-branch weights for --image")
-    ap.add_argument("--steps", type=int, default=None, help="Euler steps (default: the config's, 10)")
-    ap.add_argument("--temperature", type=float, default=None)
-    ap.add_argument("--length-scale", type=float, default=1.0)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--steps", type=int_range(1, MAX_STEPS), default=None,
+                    help="Euler steps (default: the config's, 10)")
+    ap.add_argument("--temperature", type=finite_float(0.0, 10.0), default=None)
+    ap.add_argument("--length-scale", type=finite_float(0.0, 10.0, lo_open=True), default=1.0)
+    ap.add_argument("--seed", type=seed_int, default=0)
     ap.add_argument("--vocoder", default="hifigan-ts", help="'hifigan-ts', 'griffin-lim' or a checkpoint path")
     ap.add_argument("--device", default="cpu")
     args = ap.parse_args(argv)
+    if args.image is not None and args.face_checkpoint is None:
+        ap.error("--image needs --face-checkpoint (the face branch that computes f_id)")
     logging.basicConfig(level=logging.WARNING)
-    from ttsf.media import write_audio
+    from ttsf.media import MediaError, write_audio
+    from ttsf.tts.normalise import TextError
 
-    synth = Synthesizer(args.checkpoint, args.vocoder, args.device)
-    cond = None
-    if args.cond is not None:
-        cond = torch.from_numpy(np.load(args.cond, allow_pickle=False)).float()
-    elif args.image is not None:
-        if args.face_checkpoint is None:
-            ap.error("--image needs --face-checkpoint (the face branch that computes f_id)")
-        cond = load_face_identity(args.image, args.face_checkpoint)
-    res = synth(args.text, speaker=args.speaker, cond=cond, n_steps=args.steps, temperature=args.temperature,
-                length_scale=args.length_scale, seed=args.seed)
-    write_audio(args.out, res.wav, res.sample_rate)
-    print(json.dumps({"out": str(args.out), "seconds": round(len(res.wav) / res.sample_rate, 3),
-                      "mel_frames": res.features["mel_length"]} | {k: v for k, v in res.settings.items() if k != "vocoder"}))
+    try:  # bad input: one "error:" line, exit 2 (docs/reliability.md)
+        check_text(args.text)
+        check_device(args.device)
+        input_file(args.checkpoint, "--checkpoint")
+        for name in ("cond", "image", "face_checkpoint"):
+            if getattr(args, name) is not None:
+                input_file(getattr(args, name), "--" + name.replace("_", "-"))
+        output_file(args.out, "--out")
+        try:
+            synth = Synthesizer(args.checkpoint, args.vocoder, args.device)
+            cond = None
+            if args.cond is not None:
+                cond = torch.from_numpy(np.load(args.cond, allow_pickle=False)).float()
+            elif args.image is not None:
+                cond = load_face_identity(args.image, args.face_checkpoint)
+        except (InputError, TextError, MediaError, OSError):
+            raise
+        except Exception as exc:  # a user file that is not what it claims: reported with its cause
+            raise InputError(f"cannot load the model inputs ({one_line(exc)})") from exc
+        res = synth(args.text, speaker=args.speaker, cond=cond, n_steps=args.steps, temperature=args.temperature,
+                    length_scale=args.length_scale, seed=args.seed)
+        write_audio(args.out, res.wav, res.sample_rate)
+    except (InputError, TextError) as exc:
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    except (ValueError, MediaError, OSError) as exc:  # e.g. an unknown --speaker (with "did you mean")
+        print(f"error: {one_line(exc)}", file=sys.stderr)
+        return 2
+    print(strict_json({"out": str(args.out), "seconds": round(len(res.wav) / res.sample_rate, 3),
+                       "mel_frames": res.features["mel_length"]} | {k: v for k, v in res.settings.items() if k != "vocoder"}))
     return 0
 
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from typing import Optional
+
 import numpy as np
 
 
@@ -54,6 +56,19 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
     diff = mu1 - mu2
     value = diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * trace_sqrt_product(sigma1, sigma2)
     return float(value)
+
+
+def clamp_at_zero(value: float) -> tuple[float, Optional[float]]:
+    """``(max(value, 0), value if it was negative else None)``.
+
+    A Fréchet distance is a squared distance, never below 0; the eigen-solver's rounding
+    can still give tiny negatives (GT against itself: about -4e-05). The distance is
+    reported as 0 and the raw value kept, so the clamp can be noted beside the number.
+    """
+    value = float(value)
+    if value < 0.0:
+        return 0.0, value
+    return value, None
 
 
 def gaussian_from_sums(total: np.ndarray, outer: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

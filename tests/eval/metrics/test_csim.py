@@ -58,7 +58,8 @@ def test_xvector_backend_names_missing_files_then_missing_package(tmp_path, monk
     folder.mkdir()
     for name in ("embedding_model.ckpt", "hyperparams.yaml", "mean_var_norm_emb.ckpt", "classifier.ckpt",
                  "label_encoder.txt"):
-        (folder / name).write_bytes(b"placeholder")
+        # .ckpt files start like torch.save's zip format (unpinned weights are checked by their leading bytes)
+        (folder / name).write_bytes((b"PK\x03\x04" if name.endswith(".ckpt") else b"") + b"placeholder")
     assert importlib.util.find_spec("speechbrain") is None  # not a ttsf-bench dependency
     with pytest.raises(ImportError, match="pip install speechbrain torchaudio"):
         create("csim", backend="xvector")

@@ -151,10 +151,11 @@ def test_ci_contains_the_point_estimate(monkeypatch):
 def test_point_estimate_outside_the_interval_is_flagged():
     metric = _clip_fid(24, shift=0.0)  # FD is mostly small-sample bias: resamples sit above it
     value = metric.compute()["fd_mobilenetv2"]
-    lo, _ = metric.corpus_ci(seed=0)["fd_mobilenetv2"]["ci95"]
-    assert value < lo
+    lo, hi = metric.corpus_ci(seed=0)["fd_mobilenetv2"]["ci95"]
+    p_lo, p_hi = metric.info["bootstrap"]["percentile_ci95"]
+    assert value < p_lo and lo == value and hi == p_hi  # the reported interval is widened to contain the value
     assert metric.info["bootstrap"]["below_estimate"] == 0.0 and metric.info["bootstrap"]["median_shift"] > 0
-    assert any("outside its bootstrap interval" in w for w in metric.info["warnings"])
+    assert any("outside its bootstrap interval" in w and "widened" in w for w in metric.info["warnings"])
 
 
 def test_ci_narrows_with_more_clips():
@@ -197,3 +198,22 @@ def test_no_ci_without_resamples_items_or_clip_ids():
         FID("fd_mobilenetv2", bootstrap=-1)
     with pytest.raises(ValueError, match="already added"):
         anonymous.add_features("ref", np.ones((2, 1280)), clip="spk0/0000")
+
+
+def test_negative_distance_is_clamped_at_zero_with_a_note_and_its_interval_contains_it(monkeypatch):
+    """GT against itself gave FD -3.7e-05 with a 95% interval [-9e-12, -3e-12] (issue 18): the
+    distance is reported as 0 (raw value kept and noted) and the interval contains 0."""
+    import eval.metrics.fid as fid_module
+
+    rng = np.random.default_rng(0)
+    metric = FID("fd_mobilenetv2", bootstrap=50)
+    for i in range(6):
+        feats = rng.standard_normal((4, 1280)) + 0.5 * rng.standard_normal(1280)
+        metric.add_features("gen", feats, clip=f"c{i}")
+        metric.add_features("ref", feats, clip=f"c{i}")  # identical sets: the distance is 0 up to rounding
+    monkeypatch.setattr(fid_module, "frechet_distance", lambda *a: -3.7e-05)
+    value = metric.compute()["fd_mobilenetv2"]
+    assert value == 0.0 and metric.info["clamped_from"] == -3.7e-05
+    assert any("came out -3.7e-05" in w and "reported as 0" in w for w in metric.info["warnings"])
+    lo, hi = metric.corpus_ci(seed=0)["fd_mobilenetv2"]["ci95"]
+    assert 0.0 <= lo <= value <= hi

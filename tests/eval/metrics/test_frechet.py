@@ -162,3 +162,10 @@ def test_clip_bootstrap_skips_resamples_without_frames_on_a_side():
     boot = ClipBootstrap(_stats(gen), ref_stats)
     assert np.isnan(boot.distance(np.array([0, 0, 3])))  # only the clip without reference frames
     assert np.isfinite(boot.distance(np.array([1, 1, 1])))
+
+
+def test_clamp_at_zero_keeps_the_raw_negative():
+    from eval.metrics.functional.frechet import clamp_at_zero
+
+    assert clamp_at_zero(-3.7e-05) == (0.0, -3.7e-05)
+    assert clamp_at_zero(0.0) == (0.0, None) and clamp_at_zero(2.5) == (2.5, None)
