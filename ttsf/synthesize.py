@@ -43,6 +43,11 @@ def main(argv: Optional[list[str]] = None) -> int:
         print("error: --text is empty", file=sys.stderr)
         return 2
     model = TTSF.load(args.checkpoint)
+    from ttsf.provenance import demo_data_warning
+
+    warning = demo_data_warning(getattr(model, "meta", {}), args.image)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
     try:
         out = model.synthesize(args.text, args.image, seed=args.seed, steps=args.steps,
                                temperature=args.temperature, motion_temperature=args.motion_temperature,

@@ -131,6 +131,11 @@ def cmd_run(args, systems_override: Optional[list[str]] = None) -> int:
                          "(pass --limit 0 to score all of it)")
     if cfg.limit == 0:
         cfg.limit = None
+    refusal = _demo_checkpoint_refusal(cfg)
+    if refusal:
+        print(f"error: {refusal}", file=sys.stderr)
+        shutdown(world)
+        return 2
     try:
         result = run(cfg, world)
     except (RunError, UnknownName, ValueError, FileNotFoundError) as exc:
@@ -173,6 +178,21 @@ def cmd_run(args, systems_override: Optional[list[str]] = None) -> int:
         print(report)
         code = 0 if ok else 1
     return code
+
+
+def _demo_checkpoint_refusal(cfg) -> Optional[str]:
+    """TTSF's demo checkpoint is never used silently on a real split (eval/systems/ttsf_system.py)."""
+    from eval.run.runner import RunError, parse_system, resolve_split
+    from eval.systems.ttsf_system import refuse_demo_checkpoint
+    from eval.tables.specs import get_table
+
+    try:
+        spec = get_table(cfg.table)
+        split, synthetic = resolve_split(spec, cfg)
+    except (RunError, UnknownName, KeyError):
+        return None  # the run reports these itself
+    wanted = cfg.systems if cfg.systems is not None else spec.default_systems(synthetic)
+    return refuse_demo_checkpoint([parse_system(s)[1] for s in wanted], split, synthetic)
 
 
 def _print_missing_weights(results: dict) -> None:

@@ -104,6 +104,16 @@ def resolve_root(root: str) -> Path:
     return Path(root).expanduser()
 
 
+def data_record(data_cfg: Mapping[str, Any], root: Path, sha256: str) -> dict:
+    """The training data a checkpoint records (``meta["data"]``; read by :mod:`ttsf.provenance`):
+    its name (``data.root`` as configured, e.g. ``synth:default`` or ``data/lrs3``), manifest,
+    sha256 and whether it is a synthetic corpus."""
+    from ttsf.provenance import synthetic_corpus_of
+
+    return {"name": str(data_cfg["root"]), "manifest": str(data_cfg["train"]), "sha256": sha256,
+            "synthetic": synthetic_corpus_of(root) is not None}
+
+
 def manifest_sha256(root: Path, manifest: str) -> str:
     import hashlib
 

@@ -26,7 +26,7 @@ from typing import Optional
 import numpy as np
 import torch
 
-from ttsf.train.av_common import (CsvLog, allreduce_grads, broadcast_parameters, build_aux_losses,
+from ttsf.train.av_common import (CsvLog, allreduce_grads, broadcast_parameters, build_aux_losses, data_record,
                                   manifest_sha256, parse_overrides, read_config, resolve_root, resume_training,
                                   run_info, save_atomic, save_grid, start_run, training_recipe, warm_up_lr,
                                   write_json)
@@ -116,7 +116,8 @@ def train(cfg: dict, resume: bool = True) -> dict:
         if rank != 0:
             return
         blob = {"format": FACE_FORMAT, "face_config": fcfg.to_dict(), "model": face.state_dict(), "step": step,
-                "meta": {"losses": loss_info, "data_sha256": info["data"]["sha256"], "seed": tc["seed"]}}
+                "meta": {"losses": loss_info, "data_sha256": info["data"]["sha256"], "seed": tc["seed"],
+                         "data": data_record(dc, root, info["data"]["sha256"])}}
         if full:
             blob.update(disc=disc.state_dict(), opt_g=opt_g.state_dict(), opt_d=opt_d.state_dict(),
                         recipe=training_recipe(tc))

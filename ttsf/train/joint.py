@@ -26,7 +26,7 @@ from typing import Optional
 import torch
 from torch import nn
 
-from ttsf.train.av_common import (CsvLog, allreduce_grads, broadcast_parameters, build_aux_losses,
+from ttsf.train.av_common import (CsvLog, allreduce_grads, broadcast_parameters, build_aux_losses, data_record,
                                   manifest_sha256, parse_overrides, read_config, resolve_root, resume_training,
                                   run_info, save_atomic, save_grid, start_run, training_recipe, warm_up_lr,
                                   write_json)
@@ -198,7 +198,7 @@ def train(cfg: dict, resume: bool = True) -> dict:
         write_json(out_dir / "run.json", info)
     csv_log = CsvLog(out_dir / "losses.csv") if rank == 0 else None
     meta = {"seed": tc["seed"], "data_sha256": info["data"]["sha256"], "losses": loss_info, "init": init_done,
-            "torch": str(torch.__version__), "git": info["git"]}
+            "torch": str(torch.__version__), "git": info["git"], "data": data_record(dc, root, info["data"]["sha256"])}
     history: list[dict] = []
     t0 = time.time()
     amp = bool(tc["amp"])
