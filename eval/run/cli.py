@@ -119,6 +119,7 @@ def cmd_run(args, systems_override: Optional[list[str]] = None) -> int:
 
     world = init_world()
     _setup_logging(args.quiet, world.rank)
+    bind_rank_device(args.device)
     cfg = _config(args)
     if systems_override is not None:
         cfg.systems = systems_override
@@ -178,6 +179,15 @@ def cmd_run(args, systems_override: Optional[list[str]] = None) -> int:
         print(report)
         code = 0 if ok else 1
     return code
+
+
+def bind_rank_device(device: str):
+    """Under torchrun with ``--device cuda``, rank LOCAL_RANK scores on ``cuda:LOCAL_RANK``: it is
+    made the current device, so every ``"cuda"`` below (metrics, systems) lands there while the
+    run configuration (and its run id) stays the same on every rank. Returns the device."""
+    from ttsf.devices import local_device
+
+    return local_device(device)
 
 
 def _demo_checkpoint_refusal(cfg) -> Optional[str]:

@@ -144,11 +144,13 @@ def train(config_path: Path, overrides: dict, resume: str = "auto", export: Opti
     from ttsf.tts.data import batch_indices, collate
     from ttsf.tts.model import TTS
 
-    rank, world = _dist()
+    from ttsf.devices import local_device
+
     cfg, tcfg, utts, speakers, data_info = build(config_path, overrides, sets=sets)
+    device = local_device(tcfg.device)  # cuda -> cuda:LOCAL_RANK, current device before NCCL starts
+    rank, world = _dist()
     if tcfg.threads:
         torch.set_num_threads(tcfg.threads)
-    device = torch.device(tcfg.device if tcfg.device != "cuda" else f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}")
     out = Path(tcfg.out_dir)
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
