@@ -119,7 +119,12 @@ def cmd_run(args, systems_override: Optional[list[str]] = None) -> int:
 
     world = init_world()
     _setup_logging(args.quiet, world.rank)
-    bind_rank_device(args.device)
+    try:
+        bind_rank_device(args.device)
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        shutdown(world)
+        return 2
     cfg = _config(args)
     if systems_override is not None:
         cfg.systems = systems_override
