@@ -10,7 +10,8 @@ cores (:data:`FACE_CPU`, :data:`CPU`): the face branch at 32 px, style 64, chann
 (the paper: 256 px, style 512, channels 64..512; one paper-size face step takes about a
 minute on this machine, see bench/train_throughput.py); the TTS (Matcha-TTS sizes), the
 motion sampler (mapper 256 ch, 4-layer Conformer prior of 256), 20 motion codes, the 5-layer
-motion MLP and the 32-frame window are the paper's. Batch 2. Device CPU (AMP is a CUDA
+motion MLP and the 32-frame window are the paper's. Batch 2 (joint: 1 clip of 32 frames; the
+paper's is 2 per GPU). Device CPU (AMP is a CUDA
 path). Losses: identity through SFace (offline; ArcFace's file is absent), perceptual through
 MobileNetV2 (VGG19's file is absent), no SyncNet. The fake tree's clips are the tiny
 synthetic corpus's, laid out as LRS3.
@@ -95,7 +96,7 @@ def test_paper_recipe_two_steps_resume_and_synthesise(tiny_corpus, tmp_path, cap
     # 3. joint (configs/joint/lrs3_paper.yaml) from both
     joint_out = runs / "joint_lrs3"
     joint_args = ["joint", "--config", str(REPO / "configs/joint/lrs3_paper.yaml"),
-                  *_sets({**FACE_CPU, **CPU, "data.root": str(lrs3), "train.out_dir": str(joint_out),
+                  *_sets({**FACE_CPU, **CPU, "train.batch_size": 1, "data.root": str(lrs3), "train.out_dir": str(joint_out),
                           "init.tts": str(runs / "tts_lrs3" / "last.pt"), "init.face": str(face_out / "face.pt")})]
     assert train_main([*joint_args, "train.steps=2"]) == 0
     assert _step(joint_out / "last.pt") == 2
