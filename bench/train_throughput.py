@@ -63,7 +63,7 @@ def _losses() -> dict:
 def _seconds(csv_path: Path) -> list[float]:
     with open(csv_path, newline="") as f:
         rows = list(csv.DictReader(f))
-    t = [float(r["seconds"]) for r in rows]
+    t = [0.0] + [float(r["seconds"]) for r in rows]  # seconds since the trainer's loop started
     return [b - a for a, b in zip(t, t[1:])]
 
 
