@@ -1,6 +1,6 @@
 """End-to-end real-time factor of TTSF (speech + video) with a per-stage breakdown.
 
-    python bench/ttsf_rtf.py [--sizes 128 256] [--threads 2] [--repeats 3] [--device cpu|cuda]
+    python bench/ttsf_rtf.py [--sizes 128 256] [--threads 2] [--repeats 3] [--device auto|cpu|cuda]
                              [--checkpoint ttsf.pt] [--json out.json]
 
 RTF = wall time / duration of the produced speech (lower is faster; < 1 is faster than
@@ -61,14 +61,20 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--steps", type=int, default=10)
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--device", default="auto", help="auto: cuda:LOCAL_RANK when a GPU is visible, else cpu")
     p.add_argument("--checkpoint", type=Path, default=None, help="time a trained checkpoint instead")
     p.add_argument("--frames-per-token", type=float, default=2.6)
     p.add_argument("--text", default=TEXT)
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
+    from ttsf.devices import local_device
     from ttsf.face.align import prepare_source
+
+    if args.device == "auto":
+        args.device = "cuda" if torch.cuda.is_available() else "cpu"
+    args.device = str(local_device(args.device))  # cuda -> cuda:LOCAL_RANK
+    cuda = args.device.startswith("cuda")
 
     results = []
     models = ([(None, None)] if args.checkpoint else [(s, None) for s in args.sizes])
@@ -83,19 +89,25 @@ def main(argv=None) -> int:
         n_params = {k: sum(p.numel() for p in getattr(model, k).parameters()) for k in ("tts", "face", "mapper", "sampler")}
         image = prepare_source(portrait_path(), 512)
         model.synthesize("Warm up.", image, seed=0, steps=args.steps)
+        if cuda:
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
         runs = []
         for r in range(args.repeats):
-            if args.device.startswith("cuda"):
-                torch.cuda.synchronize()
             load = os.getloadavg()[0]
             t0, c0 = time.perf_counter(), time.process_time()
             out = model.synthesize(args.text, image, seed=r, steps=args.steps)
+            if cuda:
+                torch.cuda.synchronize()
             total, cpu = time.perf_counter() - t0, time.process_time() - c0
             runs.append({"total_s": total, "cpu_total_s": cpu, "loadavg_1min": load,
+                         "peak_gpu_mib": torch.cuda.max_memory_allocated() / 2**20 if cuda else None,
                          "audio_s": out.info["duration_s"], "frames": out.info["n_frames"],
                          **{f"{k}_s": v for k, v in out.timings.items()}})
-        med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+        med = {k: statistics.median(r[k] for r in runs) for k in runs[0] if runs[0][k] is not None}
         rtf = {k[:-2]: med[k] / med["audio_s"] for k in med if k.endswith("_s") and k != "audio_s"}
+        if cuda:
+            print(f"peak GPU memory {med['peak_gpu_mib']:.0f} MiB")
         rtf["cpu_total"] = med["cpu_total_s"] / med["audio_s"]
         results.append({"size": size, "params": n_params, "median": med, "rtf": rtf, "runs": runs})
         print(f"\n{size} px: {med['audio_s']:.2f} s of speech, {int(med['frames'])} frames; "

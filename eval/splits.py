@@ -3,6 +3,7 @@
     python -m eval.splits list
     python -m eval.splits build lrs2                 # regenerate the committed LRS2 manifests
     python -m eval.splits freeze vox2 --data-root DIR
+    python -m eval.splits freeze lrs3 --data-root DIR  # training manifests into DIR/lrs3/
     python -m eval.splits checksums                  # rewrite splits/SHA256SUMS
     python -m eval.splits verify                     # check committed files against SHA256SUMS
     python -m eval.splits validate NAME --data-root DIR [--json] [--limit K]
@@ -22,7 +23,8 @@ from ttsf.inputs import nonneg_int
 def _cmd_list(args) -> int:
     sums = splits.read_checksums()
     for name, spec in splits.SPLITS.items():
-        where = f"splits/{spec.filename}" if spec.filename else "(inside the synthetic corpus, built on demand)"
+        where = f"splits/{spec.filename}" if spec.filename else (
+            f"DIR/lrs3/{name}.jsonl (`freeze lrs3`)" if spec.dataset == "lrs3" else "(inside the synthetic corpus, built on demand)")
         state = ""
         if spec.filename:
             state = "committed" if spec.filename in sums else "not frozen yet"
@@ -41,6 +43,8 @@ def _cmd_build(args) -> int:
 
 
 def _cmd_freeze(args) -> int:
+    if args.dataset == "lrs3":
+        return _freeze_lrs3(args)
     if args.dataset != "vox2":
         print("error: only `freeze vox2` exists (the LRS2 manifests are fixed by the official list)", file=sys.stderr)
         return 2
@@ -50,6 +54,22 @@ def _cmd_freeze(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(json.dumps(report, indent=2, sort_keys=True))
+    return 0
+
+
+def _freeze_lrs3(args) -> int:
+    from eval.data.lrs3 import freeze_lrs3
+
+    try:
+        record = freeze_lrs3(args.data_root, out=args.out)
+    except (roots.DataRootError, ManifestError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    summary = {k: record[k] for k in ("root", "sets_found", "sets_missing", "clips_seen", "manifests")}
+    summary["rejected"] = len(record["rejected"])
+    print(json.dumps(summary, indent=2, sort_keys=True))
+    for clip, reason in sorted(record["rejected"].items())[:20]:
+        print(f"rejected {clip}: {reason}", file=sys.stderr)
     return 0
 
 
@@ -102,7 +122,7 @@ def main(argv=None) -> int:
     p.add_argument("dataset", choices=["lrs2", "vox2"])
     p.set_defaults(fn=_cmd_build)
     p = sub.add_parser("freeze")
-    p.add_argument("dataset", choices=["lrs2", "vox2"])
+    p.add_argument("dataset", choices=["lrs2", "vox2", "lrs3"])
     p.add_argument("--data-root", default=None)
     p.add_argument("--out", default=None, type=lambda s: __import__("pathlib").Path(s))
     p.set_defaults(fn=_cmd_freeze)

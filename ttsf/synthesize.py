@@ -112,6 +112,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     from ttsf.face.align import FaceAlignError
     from ttsf.media import MediaError, write_audio, write_video
+    from ttsf.provenance import demo_data_warning
     from ttsf.tts.normalise import TextError
 
     try:
@@ -121,6 +122,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         if args.wav is not None:
             output_file(args.wav, "--wav")
         model = load_model(args.checkpoint)
+        warning = demo_data_warning(getattr(model, "meta", {}), args.image)
+        if warning:
+            print(f"warning: {warning}", file=sys.stderr)
         out = model.synthesize(args.text, args.image, seed=args.seed, steps=args.steps,
                                temperature=args.temperature, motion_temperature=args.motion_temperature,
                                face_index=args.face_index)

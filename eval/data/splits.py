@@ -55,6 +55,13 @@ SPLITS = {
         SplitDef("synth_train", "synth", None, "bundled synthetic corpus, train split"),
     )
 }
+# LRS3 manifests (training data and LRS3 test): frozen from local data into DIR/lrs3/ by
+# `python -m eval.splits freeze lrs3` (eval/data/lrs3.py), checked against lrs3_freeze.json.
+SPLITS.update({
+    name: SplitDef(name, "lrs3", None, f"LRS3 {' + '.join(sets)} (frozen from local data into DIR/lrs3/{name}.jsonl)")
+    for name, sets in (("lrs3_pretrain", ("pretrain",)), ("lrs3_trainval", ("trainval",)), ("lrs3_test", ("test",)),
+                       ("lrs3_pretrain_trainval", ("pretrain", "trainval")))
+})
 
 
 def split_def(name: str) -> SplitDef:
@@ -227,6 +234,10 @@ def split_manifest(name: str, data_root: Optional[os.PathLike | str] = None) -> 
     spec = split_def(name)
     if spec.dataset == "synth":
         return load_manifest(synth_root(data_root) / f"{name}.jsonl", name)
+    if spec.dataset == "lrs3" and spec.filename is None:
+        from eval.data.lrs3 import load_lrs3_manifest
+
+        return load_lrs3_manifest(name, data_root)
     path = splits_dir() / spec.filename
     if not path.exists() and name == "vox2_test":
         raise ManifestError(

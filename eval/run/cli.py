@@ -170,6 +170,12 @@ def cmd_run(args, systems_override: Optional[list[str]] = None) -> int:
         return 2
     world = init_world()
     _setup_logging(args.quiet, world.rank)
+    try:
+        bind_rank_device(args.device)
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        shutdown(world)
+        return 2
     cfg = _config(args)
     if systems_override is not None:
         cfg.systems = systems_override
@@ -182,6 +188,11 @@ def cmd_run(args, systems_override: Optional[list[str]] = None) -> int:
                          "(pass --limit 0 to score all of it)")
     if cfg.limit == 0:
         cfg.limit = None
+    refusal = _demo_checkpoint_refusal(cfg)
+    if refusal:
+        print(f"error: {refusal}", file=sys.stderr)
+        shutdown(world)
+        return 2
     try:
         result = run(cfg, world)
     except (RunError, UnknownName, ValueError, OSError) as exc:
@@ -225,6 +236,30 @@ def cmd_run(args, systems_override: Optional[list[str]] = None) -> int:
         print(report)
         code = 0 if ok else 1
     return code
+
+
+def bind_rank_device(device: str):
+    """Under torchrun with ``--device cuda``, rank LOCAL_RANK scores on ``cuda:LOCAL_RANK``: it is
+    made the current device, so every ``"cuda"`` below (metrics, systems) lands there while the
+    run configuration (and its run id) stays the same on every rank. Returns the device."""
+    from ttsf.devices import local_device
+
+    return local_device(device)
+
+
+def _demo_checkpoint_refusal(cfg) -> Optional[str]:
+    """TTSF's demo checkpoint is never used silently on a real split (eval/systems/ttsf_system.py)."""
+    from eval.run.runner import RunError, parse_system, resolve_split
+    from eval.systems.ttsf_system import refuse_demo_checkpoint
+    from eval.tables.specs import get_table
+
+    try:
+        spec = get_table(cfg.table)
+        split, synthetic = resolve_split(spec, cfg)
+    except (RunError, UnknownName, KeyError):
+        return None  # the run reports these itself
+    wanted = cfg.systems if cfg.systems is not None else spec.default_systems(synthetic)
+    return refuse_demo_checkpoint([parse_system(s)[1] for s in wanted], split, synthetic)
 
 
 def _print_missing_weights(results: dict) -> None:

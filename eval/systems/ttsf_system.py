@@ -1,7 +1,9 @@
 """TTSF as evaluated systems: ``ttsf`` (speech + video), ``ttsf-tts`` (its speech only)
 and the paper's ablations, each bound to a joint checkpoint.
 
-Options: ``checkpoint`` (default ``$TTSF_CHECKPOINT`` or ``checkpoints/ttsf_synth.pt``),
+Options: ``checkpoint`` (default ``$TTSF_CHECKPOINT`` or ``checkpoints/ttsf_synth.pt``, the
+demo checkpoint trained on the synthetic corpus: on any other split it is refused unless
+named, see :func:`demo_checkpoint_refusal`),
 ``steps`` (Euler steps, 10), ``temperature`` (TTS; the model's default when None),
 ``motion_temperature`` (1.0), ``face_index`` (for sources with several faces).
 Per-item seeds derive from the run seed and the item id. Ablation systems check that
@@ -21,6 +23,37 @@ from eval.systems.inputs import source_image
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_CHECKPOINT = REPO / "checkpoints" / "ttsf_synth.pt"
+ENV = "TTSF_CHECKPOINT"
+
+
+def demo_checkpoint_refusal(split: str) -> str:
+    """Why the unnamed default (demo) checkpoint is refused on the non-synthetic ``split``."""
+    return (f"the TTSF systems would use the default checkpoint {DEFAULT_CHECKPOINT.relative_to(REPO)}, a 64-px "
+            "demo trained on the synthetic corpus (8 rendered identities), on the real split "
+            f"{split!r}: its numbers would not describe TTSF. Train TTSF on LRS3 (the recipe: "
+            "scripts/train_paper.sh -- `python -m eval.splits freeze lrs3 --data-root DIR`, then "
+            "`python -m ttsf.train tts|face|joint` with configs/*/lrs3_paper.yaml) and name its checkpoint: "
+            f"{ENV}=runs/joint_lrs3/ttsf.pt (or the system option checkpoint=PATH). To score the demo "
+            f"checkpoint anyway, name it: {ENV}={DEFAULT_CHECKPOINT.relative_to(REPO)}.")
+
+
+def refuse_demo_checkpoint(system_names, split: str, synthetic: bool) -> Optional[str]:
+    """The refusal message when a run on a non-synthetic split includes a TTSF system that
+    would fall back to the demo checkpoint (no ``$TTSF_CHECKPOINT``), else ``None``.
+
+    ``system_names``: registry names (``ttsf``, ``ttsf-tts``, ...; others are ignored)."""
+    if synthetic or os.environ.get(ENV):
+        return None
+    from eval.systems import REGISTRY
+
+    for name in system_names:
+        if name not in REGISTRY.names():
+            continue  # unknown names are reported by the run itself
+        module, _, attr = REGISTRY.target(name).partition(":")
+        cls = globals().get(attr) if module == __name__ else None
+        if isinstance(cls, type) and issubclass(cls, TTSFSystem):
+            return demo_checkpoint_refusal(split)
+    return None
 
 
 def item_seed(seed: int, item_id: str) -> int:
@@ -41,7 +74,9 @@ class TTSFSystem(System):
 
     def __init__(self, checkpoint: Optional[str] = None, steps: int = 10, temperature: Optional[float] = None,
                  motion_temperature: float = 1.0, face_index: Optional[int] = None, **options: Any):
-        checkpoint = checkpoint or os.environ.get("TTSF_CHECKPOINT") or str(DEFAULT_CHECKPOINT)
+        #: True when the user chose the checkpoint (option or $TTSF_CHECKPOINT), not the demo default
+        self.named = bool(checkpoint or os.environ.get(ENV))
+        checkpoint = checkpoint or os.environ.get(ENV) or str(DEFAULT_CHECKPOINT)
         super().__init__(checkpoint=str(checkpoint), steps=int(steps), temperature=temperature,
                          motion_temperature=float(motion_temperature), face_index=face_index, **options)
         self.checkpoint = Path(checkpoint)
@@ -66,8 +101,11 @@ class TTSFSystem(System):
     def provenance(self) -> dict:
         if not self.checkpoint.is_file():
             return {}
+        from ttsf.provenance import training_data
+
         meta = getattr(self.model(), "meta", {})
-        return {"checkpoint": str(self.checkpoint), "sha256": self.checkpoint_sha256(), "meta": meta}
+        return {"checkpoint": str(self.checkpoint), "sha256": self.checkpoint_sha256(), "named": self.named,
+                "training_data": training_data(meta), "meta": meta}
 
     def readiness(self) -> tuple[bool, str]:
         if not self.checkpoint.is_file():
@@ -99,6 +137,10 @@ class TTSFSystem(System):
         from ttsf import media
         from ttsf.face.align import FaceAlignError
 
+        from ttsf.provenance import synthetic_corpus_of
+
+        if not self.named and synthetic_corpus_of(ctx.data_root) is None:
+            raise GenerationError(demo_checkpoint_refusal(f"data root {ctx.data_root}"), code="demo_checkpoint")
         if not item.text:
             raise GenerationError(f"item {item.id} has no text", code="bad_input")
         try:

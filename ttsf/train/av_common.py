@@ -22,6 +22,7 @@ TRAIN_DEFAULTS = {
     "device": "cpu", "amp": True, "grad_clip": 10.0, "out_dir": "runs/face",
     "lip_input": "f_m",  # face stage: what the eq. 1 lip layers get besides f_id ("f_m" or "none")
     "lr_warmup": 0,  # steps of linear learning-rate warm-up (0: none)
+    "accum_steps": 1,  # micro-batches per optimiser step (gradient accumulation)
 }
 LOSS_DEFAULTS = {
     "weights": {}, "perceptual": "auto", "identity": "imagenet_proxy", "sync": "none", "sync_crop": None,
@@ -102,6 +103,16 @@ def resolve_root(root: str) -> Path:
 
         return default_corpus(root.split(":", 1)[1])
     return Path(root).expanduser()
+
+
+def data_record(data_cfg: Mapping[str, Any], root: Path, sha256: str) -> dict:
+    """The training data a checkpoint records (``meta["data"]``; read by :mod:`ttsf.provenance`):
+    its name (``data.root`` as configured, e.g. ``synth:default`` or ``data/lrs3``), manifest,
+    sha256 and whether it is a synthetic corpus."""
+    from ttsf.provenance import synthetic_corpus_of
+
+    return {"name": str(data_cfg["root"]), "manifest": str(data_cfg["train"]), "sha256": sha256,
+            "synthetic": synthetic_corpus_of(root) is not None}
 
 
 def manifest_sha256(root: Path, manifest: str) -> str:
@@ -188,7 +199,41 @@ def resume_training(last: Path, config_key: str, config: dict, parts: Mapping[st
         part.load_state_dict(blob[key])
     step = int(blob["step"])
     log.info("resumed %s at step %d", last, step)
-    return step, np.random.default_rng([int(seed), rank, step])
+    return step, np.random.default_rng([int(seed), step])  # the same on every rank (draw_batch)
+
+
+def draw_batch(rng: np.random.Generator, n_clips: int, batch_size: int, accum: int, world: int) -> np.ndarray:
+    """The global batch of one optimiser step, ``(accum, world, batch_size, 4)``: per example a
+    clip index and three uniforms (window offset, source frame, render start; see
+    :meth:`ttsf.train.av_data.AVClips.sample`). Every rank draws the same array from the same
+    generator and uses ``[k, rank]`` for micro-batch ``k``; one process with
+    ``batch_size * world`` therefore sees exactly the examples of ``world`` ranks (in rank order),
+    and ``accum`` micro-batches of B exactly those of one batch of ``accum * B``."""
+    n = accum * world * batch_size
+    out = np.empty((n, 4))
+    out[:, 0] = rng.integers(0, n_clips, size=n)
+    out[:, 1:] = rng.random((n, 3))
+    return out.reshape(accum, world, batch_size, 4)
+
+
+def accum_steps(tc: Mapping[str, Any]) -> int:
+    """``train.accum_steps`` (>= 1): micro-batches of ``batch_size`` per optimiser step and rank."""
+    k = int(tc.get("accum_steps") or 1)
+    if k < 1:
+        raise ValueError(f"train.accum_steps must be >= 1, got {k}")
+    return k
+
+
+def amp_dtype(device: torch.device, amp) -> Optional[torch.dtype]:
+    """Autocast dtype from ``train.amp``: ``true`` -> bfloat16 on CUDA (fp32 on CPU, where bf16
+    is slower), ``"bf16"`` -> bfloat16 on any device, ``false`` -> none."""
+    if amp in (False, None, "none", "fp32"):
+        return None
+    if amp == "bf16":
+        return torch.bfloat16
+    if amp is True:
+        return torch.bfloat16 if device.type == "cuda" else None
+    raise ValueError(f"train.amp must be true, false or 'bf16', got {amp!r}")
 
 
 def warm_up_lr(step: int, tc: Mapping[str, Any], *optimisers) -> float:
@@ -204,9 +249,10 @@ def warm_up_lr(step: int, tc: Mapping[str, Any], *optimisers) -> float:
 
 
 def pick_device(name: str) -> torch.device:
-    if name == "cuda":
-        return torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}")
-    return torch.device(name)
+    """``cuda`` -> ``cuda:LOCAL_RANK`` (:func:`ttsf.devices.local_device`)."""
+    from ttsf.devices import local_device
+
+    return local_device(name)
 
 
 def start_run(tc: Mapping[str, Any]):
@@ -215,12 +261,12 @@ def start_run(tc: Mapping[str, Any]):
 
     Returns ``(rank, world, device, rng)``.
     """
+    device = pick_device(tc["device"])  # before the process group: NCCL binds to the current device
     rank, world = distributed()
     if tc["threads"]:
         torch.set_num_threads(int(tc["threads"]))
-    device = pick_device(tc["device"])
-    rng = seed_everything(int(tc["seed"]) + rank)
-    return rank, world, device, rng
+    seed_everything(int(tc["seed"]) + rank)  # model-side noise differs per rank
+    return rank, world, device, np.random.default_rng(int(tc["seed"]))  # data: one global stream (draw_batch)
 
 
 def seed_everything(seed: int) -> np.random.Generator:

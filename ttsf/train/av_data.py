@@ -101,15 +101,23 @@ class AVClips:
             return self._cache[index]
         return self._load(self.items[index])
 
-    def sample(self, index: int, window: int, rng: np.random.Generator) -> dict:
+    def sample(self, index: int, window: int, rng: Optional[np.random.Generator] = None,
+               u: Optional[tuple[float, float]] = None) -> dict:
         """Source frame (random frame of the clip), a window of ``window`` target frames
-        (padded by repeating the last frame when the clip is shorter) and its offset."""
+        (padded by repeating the last frame when the clip is shorter) and its offset.
+
+        The two random choices come from ``u`` (uniforms in [0, 1): window offset, source
+        frame; :func:`ttsf.train.av_common.draw_batch`) or, without it, from ``rng``."""
         rec = self.record(index)
         frames = rec["frames"]
         t = len(frames)
-        offset = int(rng.integers(0, max(1, t - window + 1)))
+        n_offsets = max(1, t - window + 1)
+        if u is None:
+            offset = int(rng.integers(0, n_offsets))
+            src = int(rng.integers(0, t))
+        else:
+            offset, src = min(int(u[0] * n_offsets), n_offsets - 1), min(int(u[1] * t), t - 1)
         idx = np.minimum(np.arange(offset, offset + window), t - 1)
-        src = int(rng.integers(0, t))
         out = {"id": rec["id"], "source": frames[src], "frames": frames[idx], "offset": offset,
                "n_frames": t, "mel": rec["mel"], "tokens": rec["tokens"]}
         if "mfcc" in rec:

@@ -26,8 +26,8 @@ from typing import Optional
 import numpy as np
 import torch
 
-from ttsf.train.av_common import (CsvLog, allreduce_grads, broadcast_parameters, build_aux_losses,
-                                  manifest_sha256, parse_overrides, read_config, resolve_root, resume_training,
+from ttsf.train.av_common import (CsvLog, accum_steps, allreduce_grads, amp_dtype, broadcast_parameters,
+                                  build_aux_losses, data_record, draw_batch, manifest_sha256, parse_overrides, read_config, resolve_root, resume_training,
                                   run_info, save_atomic, save_grid, start_run, training_recipe, warm_up_lr,
                                   write_json)
 
@@ -40,21 +40,25 @@ def _no_audio_mel(audio: np.ndarray) -> np.ndarray:
     return np.zeros((80, max(1, len(audio) // 160)), np.float32)
 
 
-def autocast(device: torch.device, enabled: bool):
-    if device.type == "cuda" and enabled:
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
+def autocast(device: torch.device, amp):
+    """Autocast context for ``train.amp`` (:func:`ttsf.train.av_common.amp_dtype`)."""
+    dtype = amp_dtype(device, amp)
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=dtype)
 
 
 def discriminator_step(disc, opt_d, real: torch.Tensor, fake: torch.Tensor, step: int, losses_cfg: dict,
-                       device, amp: bool, world: int = 1) -> dict:
-    """One D update (non-saturating loss; lazy R1 every ``r1_every`` steps); gradients are
-    averaged over ranks when ``world`` > 1."""
+                       device, amp, world: int = 1, micro: int = 0, accum: int = 1) -> dict:
+    """D loss of one micro-batch (non-saturating; lazy R1 every ``r1_every`` steps), scaled by
+    ``1/accum`` and accumulated; micro-batch ``accum - 1`` averages the gradients over ranks
+    (``world`` > 1) and steps ``opt_d``; micro-batch 0 clears them."""
     from ttsf.losses.gan import d_loss, r1_penalty
 
+    disc.requires_grad_(True)
     with autocast(device, amp):
         logits = disc(torch.cat([real, fake.detach()]))
-        loss = d_loss(logits[: len(real)], logits[len(real):])
+        loss = d_loss(logits[: len(real)].float(), logits[len(real):].float())
     out = {"d_loss": float(loss.detach())}
     every = int(losses_cfg["r1_every"] or 0)
     if losses_cfg["r1_gamma"] and every and step % every == 0:
@@ -62,10 +66,12 @@ def discriminator_step(disc, opt_d, real: torch.Tensor, fake: torch.Tensor, step
         r1 = r1_penalty(disc(real), real)
         loss = loss + losses_cfg["r1_gamma"] / 2 * r1 * every
         out["r1"] = float(r1.detach())
-    opt_d.zero_grad(set_to_none=True)
-    loss.backward()
-    allreduce_grads(disc, world)
-    opt_d.step()
+    if micro == 0:
+        opt_d.zero_grad(set_to_none=True)
+    (loss / accum).backward()
+    if micro == accum - 1:
+        allreduce_grads(disc, world)
+        opt_d.step()
     return out
 
 
@@ -110,46 +116,54 @@ def train(cfg: dict, resume: bool = True) -> dict:
     csv_log = CsvLog(out / "losses.csv") if rank == 0 else None
     history: list[dict] = []
     t0 = time.time()
-    amp = bool(tc["amp"])
+    amp = tc["amp"]
 
     def checkpoint(path: Path, full: bool):
         if rank != 0:
             return
         blob = {"format": FACE_FORMAT, "face_config": fcfg.to_dict(), "model": face.state_dict(), "step": step,
-                "meta": {"losses": loss_info, "data_sha256": info["data"]["sha256"], "seed": tc["seed"]}}
+                "meta": {"losses": loss_info, "data_sha256": info["data"]["sha256"], "seed": tc["seed"],
+                         "data": data_record(dc, root, info["data"]["sha256"])}}
         if full:
             blob.update(disc=disc.state_dict(), opt_g=opt_g.state_dict(), opt_d=opt_d.state_dict(),
                         recipe=training_recipe(tc))
         save_atomic(blob, path)
 
+    accum = accum_steps(tc)
     while step < int(tc["steps"]):
         face.train()
-        idx = rng.integers(0, len(data), size=int(tc["batch_size"]))
-        batch = collate([data.sample(int(i), 1, rng) for i in idx])
-        source = batch["source"].to(device)
-        target = batch["frames"][:, 0].to(device)
-        with autocast(device, amp):
-            enc = face.encode(source)
-            f_m = face.motion_of(target)
-            f_lip = torch.zeros_like(f_m) if tc["lip_input"] == "none" else None
-            fake = face.generate(enc["feats"], enc["f_id"], f_m, f_lip)
-            rec, l1, perc = mods["rec"](fake.float(), target)
-            losses = {"loss_rec": rec}
-            if weights.gan:
-                losses["loss_gan"] = g_loss(disc(fake))
-            if weights.id and mods["id"] is not None:
-                losses["loss_id"] = mods["id"](fake.float(), target)
-            total = weighted_total(losses, weights)
+        picks = draw_batch(rng, len(data), int(tc["batch_size"]), accum, world)
         lr = warm_up_lr(step, tc, opt_g, opt_d)
         opt_g.zero_grad(set_to_none=True)
-        total.backward()
+        d_out, sums = {}, {}
+        for k in range(accum):  # micro-batches: losses / accum, gradients summed
+            batch = collate([data.sample(int(i), 1, u=(a, b)) for i, a, b, _ in picks[k, rank]])
+            source = batch["source"].to(device)
+            target = batch["frames"][:, 0].to(device)
+            disc.requires_grad_(False)  # the G losses' backward must not add to D's accumulated gradients
+            with autocast(device, amp):
+                enc = face.encode(source)
+                f_m = face.motion_of(target)
+                f_lip = torch.zeros_like(f_m) if tc["lip_input"] == "none" else None
+                fake = face.generate(enc["feats"], enc["f_id"], f_m, f_lip)
+                rec, l1, perc = mods["rec"](fake.float(), target)
+                losses = {"loss_rec": rec}
+                if weights.gan:
+                    losses["loss_gan"] = g_loss(disc(fake).float())
+                if weights.id and mods["id"] is not None:
+                    losses["loss_id"] = mods["id"](fake.float(), target)
+                total = weighted_total(losses, weights)
+            (total / accum).backward()
+            for key, v in {"loss": total, "l1": l1, "perceptual": perc, **losses}.items():
+                sums[key] = sums.get(key, 0.0) + float(v.detach()) / accum
+            if weights.gan:
+                d_out = discriminator_step(disc, opt_d, target, fake, step, lc, device, amp, world, k, accum)
         allreduce_grads(face, world)
         torch.nn.utils.clip_grad_norm_(face.parameters(), float(tc["grad_clip"]))
         opt_g.step()
-        d_out = discriminator_step(disc, opt_d, target, fake, step, lc, device, amp, world) if weights.gan else {}
         step += 1
-        row = {"step": step, "loss": float(total.detach()), "l1": float(l1), "perceptual": float(perc), "lr": lr,
-               **{k: float(v.detach()) for k, v in losses.items()}, **d_out, "seconds": round(time.time() - t0, 2)}
+        row = {"step": step, **{k: sums[k] for k in ("loss", "l1", "perceptual")}, "lr": lr,
+               **{k: sums[k] for k in losses}, **d_out, "seconds": round(time.time() - t0, 2)}
         history.append(row)
         if csv_log and (step % int(tc["log_every"]) == 0 or step == 1):
             csv_log.write(row)

@@ -23,11 +23,12 @@ import time
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
 import torch
 from torch import nn
 
-from ttsf.train.av_common import (CsvLog, allreduce_grads, broadcast_parameters, build_aux_losses,
-                                  manifest_sha256, parse_overrides, read_config, resolve_root, resume_training,
+from ttsf.train.av_common import (CsvLog, accum_steps, allreduce_grads, broadcast_parameters, build_aux_losses,
+                                  data_record, draw_batch, manifest_sha256, parse_overrides, read_config, resolve_root, resume_training,
                                   run_info, save_atomic, save_grid, start_run, training_recipe, warm_up_lr,
                                   write_json)
 from ttsf.train.face import autocast, discriminator_step, load_face
@@ -198,10 +199,10 @@ def train(cfg: dict, resume: bool = True) -> dict:
         write_json(out_dir / "run.json", info)
     csv_log = CsvLog(out_dir / "losses.csv") if rank == 0 else None
     meta = {"seed": tc["seed"], "data_sha256": info["data"]["sha256"], "losses": loss_info, "init": init_done,
-            "torch": str(torch.__version__), "git": info["git"]}
+            "torch": str(torch.__version__), "git": info["git"], "data": data_record(dc, root, info["data"]["sha256"])}
     history: list[dict] = []
     t0 = time.time()
-    amp = bool(tc["amp"])
+    amp = tc["amp"]
     window = int(tc["window"])
     motion_window = int(tc["motion_window"] or window)
     if motion_window < window:
@@ -215,32 +216,43 @@ def train(cfg: dict, resume: bool = True) -> dict:
                     "recipe": training_recipe(tc)}
             save_atomic(blob, last)
 
+    accum = accum_steps(tc)
     while step < int(tc["steps"]):
         model.train()
-        idx = rng.integers(0, len(data), size=int(tc["batch_size"]))
-        batch = collate([data.sample(int(i), motion_window, rng) for i in idx])
-        render_start = torch.from_numpy(rng.integers(0, motion_window - window + 1, size=len(idx))) \
-            if motion_window > window else torch.zeros(len(idx), dtype=torch.long)
-        dev_batch = {k: (v.to(device) if torch.is_tensor(v) else v) for k, v in batch.items()}
-        with autocast(device, amp):
-            out = model.joint_losses(dev_batch["source"], dev_batch["frames"], dev_batch["offsets"],
-                                     dev_batch["tokens"], dev_batch["token_lengths"], dev_batch["mel"],
-                                     dev_batch["mel_lengths"], cfm_gen, render=window,
-                                     render_start=render_start)
-            res = joint_step_losses(out, dev_batch, mods, weights, disc, device)
-            total = weighted_total(res["losses"], weights)
+        picks = draw_batch(rng, len(data), int(tc["batch_size"]), accum, world)
         lr = warm_up_lr(step, tc, opt_g, opt_d)
         opt_g.zero_grad(set_to_none=True)
-        total.backward()
+        d_out, sums = {}, {}
+        for k in range(accum):  # micro-batches: losses / accum, gradients summed
+            mine = picks[k, rank]
+            batch = collate([data.sample(int(i), motion_window, u=(a, b)) for i, a, b, _ in mine])
+            render_start = torch.from_numpy(np.minimum((mine[:, 3] * (motion_window - window + 1)).astype(np.int64),
+                                                       motion_window - window))
+            dev_batch = {key: (v.to(device) if torch.is_tensor(v) else v) for key, v in batch.items()}
+            disc.requires_grad_(False)  # the G losses' backward must not add to D's accumulated gradients
+            with autocast(device, amp):
+                out = model.joint_losses(dev_batch["source"], dev_batch["frames"], dev_batch["offsets"],
+                                         dev_batch["tokens"], dev_batch["token_lengths"], dev_batch["mel"],
+                                         dev_batch["mel_lengths"], cfm_gen, render=window,
+                                         render_start=render_start)
+                res = joint_step_losses(out, dev_batch, mods, weights, disc, device)
+                total = weighted_total(res["losses"], weights)
+            (total / accum).backward()
+            values = {"loss": total, **res["losses"], **{key: out[key] for key in ("tts_prior", "tts_duration", "tts_cfm")}}
+            for key, v in values.items():
+                sums[key] = sums.get(key, 0.0) + float(v.detach() if torch.is_tensor(v) else v) / accum
+            for key in ("l1", "perceptual"):
+                sums[key] = sums.get(key, 0.0) + float(res[key]) / accum
+            if weights.gan:
+                d_out = discriminator_step(disc, opt_d, res["real_flat"], res["fake_flat"], step, lc, device, amp,
+                                           world, k, accum)
         allreduce_grads(model, world)
         torch.nn.utils.clip_grad_norm_(model.parameters(), float(tc["grad_clip"]))
         opt_g.step()
-        d_out = discriminator_step(disc, opt_d, res["real_flat"], res["fake_flat"], step, lc, device, amp, world) \
-            if weights.gan else {}
         step += 1
-        row = {"step": step, "loss": float(total.detach()), "l1": res["l1"], "perceptual": res["perceptual"], "lr": lr,
-               **{k: float(v.detach()) for k, v in res["losses"].items()},
-               **{k: float(out[k]) for k in ("tts_prior", "tts_duration", "tts_cfm")}, **d_out,
+        row = {"step": step, **{key: sums[key] for key in ("loss", "l1", "perceptual")}, "lr": lr,
+               **{key: sums[key] for key in res["losses"]},
+               **{key: sums[key] for key in ("tts_prior", "tts_duration", "tts_cfm")}, **d_out,
                "seconds": round(time.time() - t0, 2)}
         history.append(row)
         if csv_log and (step % int(tc["log_every"]) == 0 or step == 1):

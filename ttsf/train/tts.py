@@ -97,12 +97,24 @@ def _dist():
     return dist.get_rank(), world
 
 
-def build(config_path: Path, overrides: dict, need_stats: bool = True):
+def apply_sets(data: dict, sets: dict) -> dict:
+    """``{"section.key": value}`` (``--set``) applied to the YAML's ``model``/``data``/``train``."""
+    out = {k: dict(v or {}) for k, v in data.items()}
+    for key, value in sets.items():
+        section, _, field = key.partition(".")
+        if section not in ("model", "data", "train") or not field or "." in field:
+            raise ValueError(f"--set {key}: expected model.KEY, data.KEY or train.KEY")
+        out.setdefault(section, {})[field] = value
+    return out
+
+
+def build(config_path: Path, overrides: dict, need_stats: bool = True, sets: Optional[dict] = None):
     """Read config + data; return (TTSConfig, TrainConfig, utterances, speakers, data report)."""
     from ttsf.tts.config import TTSConfig
     from ttsf.tts.data import load_utterances, mel_statistics
 
     data = read_yaml(config_path)
+    data = apply_sets(data, sets or {})
     model_fields = dict(data.get("model") or {})
     train_cfg = _section(TrainConfig, data, "train")
     train_cfg = dataclasses.replace(train_cfg, **{k: v for k, v in overrides.items() if v is not None})
@@ -126,16 +138,19 @@ def build(config_path: Path, overrides: dict, need_stats: bool = True):
                                             "used": report.used, "skipped": report.skipped}
 
 
-def train(config_path: Path, overrides: dict, resume: str = "auto", export: Optional[Path] = None) -> dict:
+def train(config_path: Path, overrides: dict, resume: str = "auto", export: Optional[Path] = None,
+          sets: Optional[dict] = None) -> dict:
     from ttsf.tts.checkpoint import read_checkpoint, save_checkpoint
     from ttsf.tts.data import batch_indices, collate
     from ttsf.tts.model import TTS
 
+    from ttsf.devices import local_device
+
+    cfg, tcfg, utts, speakers, data_info = build(config_path, overrides, sets=sets)
+    device = local_device(tcfg.device)  # cuda -> cuda:LOCAL_RANK, current device before NCCL starts
     rank, world = _dist()
-    cfg, tcfg, utts, speakers, data_info = build(config_path, overrides)
     if tcfg.threads:
         torch.set_num_threads(tcfg.threads)
-    device = torch.device(tcfg.device if tcfg.device != "cuda" else f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}")
     out = Path(tcfg.out_dir)
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
@@ -231,18 +246,23 @@ def main(argv=None) -> int:
     ap.add_argument("--resume", default="auto", help="'auto' (out_dir/last.pt if present), 'no', or a checkpoint path")
     ap.add_argument("--export", type=Path, default=None, help="also write a float16 inference checkpoint here")
     ap.add_argument("--mel-stats", action="store_true", help="print the training data's mel mean/std and exit")
+    ap.add_argument("--set", nargs="*", default=[], metavar="SECTION.KEY=VALUE",
+                    help="config overrides (model.*, data.*, train.*; values parsed as YAML)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     overrides = {"out_dir": args.out_dir, "max_steps": args.max_steps, "max_minutes": args.max_minutes,
                  "seed": args.seed, "threads": args.threads}
+    from ttsf.train.av_common import parse_overrides
+
+    sets = parse_overrides(args.set)
     if args.mel_stats:
         from ttsf.tts.data import mel_statistics
 
-        _, _, utts, _, info = build(args.config, overrides, need_stats=False)
+        _, _, utts, _, info = build(args.config, overrides, need_stats=False, sets=sets)
         mean, std = mel_statistics(utts)
         print(yaml.safe_dump({"mel_mean": round(mean, 6), "mel_std": round(std, 6), "utterances": len(utts),
                               "manifest_sha256": info["sha256"]}, sort_keys=False), end="")
         return 0
-    res = train(args.config, overrides, args.resume, args.export)
+    res = train(args.config, overrides, args.resume, args.export, sets=sets)
     print(json.dumps({k: v for k, v in res.items() if k != "losses"} | {"final_loss": res["losses"][-1] if res["losses"] else None}))
     return 0
