@@ -336,3 +336,22 @@ def box_crops(images: np.ndarray, boxes: np.ndarray, expand: tuple[float, float,
             raise ItemError(f"degenerate face box {box.tolist()} in a {width}x{height} frame", code="no_face")
         out[index] = cv2.resize(rgb[top:bottom, left:right], (size, size), interpolation=cv2.INTER_LINEAR)
     return out
+
+
+# --------------------------------------------------------------------------- 68-point landmarks
+def landmarks68(sample: Sample, field: str = "gen_video", detector: str = "yunet") -> np.ndarray:
+    """dlib 68-point landmarks ``(T, 68, 2)`` of a video field, cached (key
+    ``"lm68:<src>:<detector>"``). Boxes: the detector's track, gaps interpolated
+    (:func:`fill_track`), mapped to dlib's box convention
+    (:func:`eval.metrics.nets.face_landmarks.dlib_box_from_yunet`)."""
+
+    def run():
+        from eval.metrics.nets.face_landmarks import dlib_box_from_yunet
+        from eval.metrics.nets.face_landmarks import landmarks68 as predict
+        from eval.metrics.nets.weights import locate
+
+        track = faces(sample, field, detector)
+        boxes = dlib_box_from_yunet(fill_track(track.boxes))
+        return predict(frames(sample, field), boxes, str(locate("dlib_lm68")))
+
+    return sample.cached(f"lm68:{source_key(sample, field)}:{detector}", run)
