@@ -19,7 +19,7 @@ Backends:
   dlib 68-point lip landmarks on YuNet boxes and the clip's MFCCs, per-clip regularised
   canonical correlation at every offset -15..+15 (:mod:`eval.metrics.functional.lse_landmark`),
   distance ``sqrt(2 (1 - rho))``; offset / LSE-D / LSE-C as syncnet_python. Needs at least
-  ``2 * vshift + 16`` frames. Real-face figures: ``checkpoints/SYNCNET.md``.
+  ``vshift + 16`` frames. Real-face figures: ``checkpoints/SYNCNET.md``.
 
 Training the offline model: ``python -m eval.metrics.lse train --corpus DIR --out CKPT``.
 """
@@ -140,11 +140,11 @@ class LSE(Metric):
             self.weights_sha256 = file_sha256(locate("dlib_lm68"))
         n_frames = len(visual.frames(item, "gen_video"))
         audio = self.speech(item)
-        needed = 2 * self.vshift + MIN_OVERLAP
+        needed = self.vshift + MIN_OVERLAP
         usable = min(n_frames, len(audio) // 640)
         if usable < needed:
             raise ItemError(f"clip too short for landmark_cca: {n_frames} frames / {len(audio) / visual.SAMPLE_RATE:.2f} s "
-                            f"of audio, {needed} frames needed (2 * vshift + {MIN_OVERLAP})", code="too_short")
+                            f"of audio, {needed} frames needed (vshift + {MIN_OVERLAP})", code="too_short")
         track = visual.faces(item, "gen_video", self.detector)
         if track.n_missing > MAX_MISSING_FACE_FRACTION * n_frames:
             raise ItemError(f"no face in {track.n_missing}/{n_frames} frames", code="no_face")
