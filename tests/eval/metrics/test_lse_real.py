@@ -29,7 +29,13 @@ def _clips():
     return sorted(REAL.glob("*.mp4"))
 
 
-def _score_syncnet_offline(samples, audios):
+def _syncnet_scorer(weights_name, crop_fn):
+    def make(samples, audios):
+        return _score_syncnet(weights_name, crop_fn)
+    return make
+
+
+def _score_syncnet(weights_name, crop_fn):
     import torch
 
     from eval.metrics import visual
@@ -38,12 +44,12 @@ def _score_syncnet_offline(samples, audios):
     from eval.metrics.nets.syncnet import load_syncnet
     from eval.metrics.nets.weights import locate
 
-    net = load_syncnet(locate("syncnet_offline"))
+    net = load_syncnet(locate(weights_name))
 
     def score(sample, audio):
-        crops = visual.syncnet_crops(sample, "gen_video", "yunet")
+        crops = getattr(visual, crop_fn)(sample, "gen_video", "yunet")
         count = n_windows(len(crops), len(audio))
-        video = sample.cached("test_real_video_emb", lambda: video_embeddings(net, crops, count))
+        video = sample.cached(f"test_real_video_emb:{weights_name}", lambda: video_embeddings(net, crops, count))
         return lse_from_distances(offset_distances(video, audio_embeddings(net, to_int16_scale(audio), count),
                                                    VSHIFT), VSHIFT)
 
@@ -64,7 +70,8 @@ def _score_landmark_cca(samples, audios):
     return score
 
 
-SCORERS = {"syncnet_offline": _score_syncnet_offline, "landmark_cca": _score_landmark_cca}
+SCORERS = {"syncnet_offline": _syncnet_scorer("syncnet_offline", "syncnet_crops"),
+           "landmark_cca": _score_landmark_cca}
 
 
 @pytest.fixture(scope="session")
