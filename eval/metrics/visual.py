@@ -336,3 +336,63 @@ def box_crops(images: np.ndarray, boxes: np.ndarray, expand: tuple[float, float,
             raise ItemError(f"degenerate face box {box.tolist()} in a {width}x{height} frame", code="no_face")
         out[index] = cv2.resize(rgb[top:bottom, left:right], (size, size), interpolation=cv2.INTER_LINEAR)
     return out
+
+
+# --------------------------------------------------------------------------- 68-point landmarks
+def landmarks68(sample: Sample, field: str = "gen_video", detector: str = "yunet") -> np.ndarray:
+    """dlib 68-point landmarks ``(T, 68, 2)`` of a video field, cached (key
+    ``"lm68:<src>:<detector>"``). Boxes: the detector's track, gaps interpolated
+    (:func:`fill_track`), mapped to dlib's box convention
+    (:func:`eval.metrics.nets.face_landmarks.dlib_box_from_yunet`)."""
+
+    def run():
+        from eval.metrics.nets.face_landmarks import dlib_box_from_yunet
+        from eval.metrics.nets.face_landmarks import landmarks68 as predict
+        from eval.metrics.nets.weights import locate
+
+        track = faces(sample, field, detector)
+        boxes = dlib_box_from_yunet(fill_track(track.boxes))
+        return predict(frames(sample, field), boxes, str(locate("dlib_lm68")))
+
+    return sample.cached(f"lm68:{source_key(sample, field)}:{detector}", run)
+
+
+#: Where :func:`lm68_crop_frames` puts the eye centres and the nose tip in its 224x224 crop
+#: (chosen so the face fills the crop about as in syncnet_python's crops).
+LM68_TEMPLATE = np.array([[80.0, 72.0], [144.0, 72.0], [112.0, 114.0]])
+
+
+def lm68_crop_frames(images: np.ndarray, landmarks: np.ndarray, smooth: int = 5) -> np.ndarray:
+    """Faces aligned by 68-point landmarks: BGR ``uint8`` ``(T, 224, 224, 3)``.
+
+    Per frame a similarity transform maps the two eye centres (mean of points 36-41 and
+    42-47) and the nose tip (30) onto :data:`LM68_TEMPLATE`; the points are first averaged
+    over ``smooth`` frames (edge-padded) so landmark jitter does not shake the crop. The
+    mouth is not used for alignment, so its motion stays in the crop.
+
+    Args:
+        images: RGB ``uint8`` ``(T, H, W, 3)``; landmarks: ``(T, 68, 2)``.
+    """
+    import cv2
+
+    points = np.stack([landmarks[:, 36:42].mean(1), landmarks[:, 42:48].mean(1), landmarks[:, 30]], 1)  # (T, 3, 2)
+    if smooth > 1:
+        padded = np.pad(points, ((smooth // 2, smooth - 1 - smooth // 2), (0, 0), (0, 0)), mode="edge")
+        points = np.stack([padded[i:i + len(points)] for i in range(smooth)]).mean(0)
+    out = np.empty((len(images), 224, 224, 3), dtype=np.uint8)
+    for index, rgb in enumerate(images):
+        matrix = similarity_matrix(points[index], LM68_TEMPLATE)
+        bgr = np.ascontiguousarray(rgb[:, :, ::-1])
+        out[index] = cv2.warpAffine(bgr, matrix, (224, 224), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                                    borderValue=(110, 110, 110))
+    return out
+
+
+def lm68_crops(sample: Sample, field: str = "gen_video", detector: str = "yunet") -> np.ndarray:
+    """Landmark-aligned SyncNet input crops (BGR ``(T, 224, 224, 3)``), cached
+    (key ``"lm68_crops:<src>:<detector>"``)."""
+
+    def run():
+        return lm68_crop_frames(frames(sample, field), landmarks68(sample, field, detector))
+
+    return sample.cached(f"lm68_crops:{source_key(sample, field)}:{detector}", run)

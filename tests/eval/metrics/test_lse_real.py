@@ -1,0 +1,150 @@
+"""Real-face validity of the offline LSE backends on the 14 committed VoxCeleb2 clips
+(``tests/data/real_av``, validation only: nothing is trained or tuned on them).
+
+Per clip and backend, one session-scoped pass computes the offset and LSE-C with the clip's
+own audio, with it delayed / advanced by 5 and 10 frames (:func:`eval.synth.shift.shift_audio`),
+and with the next clip's audio. Each clip's figures are printed (``pytest -s`` or on failure).
+
+Issue 12's bar (in sync |offset| <= 2 on >= 13/14; each shift recovered within +-1 frame on
+>= 13/14; own audio beats another clip's on 14/14) is NOT met by either offline backend: it
+is kept as a strict xfail, so meeting it turns the test red until the mark is removed. The
+passing tests are regression floors at the measured figures (checkpoints/SYNCNET.md), far
+above chance (an offset search over 31 lags that ignored the video would put about 1 in 6
+clips within +-2 of any target).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REAL = Path(__file__).resolve().parents[2] / "data" / "real_av"
+SHIFTS = (5, -5, 10, -10)
+VSHIFT = 15
+
+
+def _clips():
+    return sorted(REAL.glob("*.mp4"))
+
+
+def _syncnet_scorer(weights_name, crop_fn):
+    def make(samples, audios):
+        return _score_syncnet(weights_name, crop_fn)
+    return make
+
+
+def _score_syncnet(weights_name, crop_fn):
+    import torch
+
+    from eval.metrics import visual
+    from eval.metrics.functional.lse import (audio_embeddings, lse_from_distances, n_windows, offset_distances,
+                                             to_int16_scale, video_embeddings)
+    from eval.metrics.nets.syncnet import load_syncnet
+    from eval.metrics.nets.weights import locate
+
+    net = load_syncnet(locate(weights_name))
+
+    def score(sample, audio):
+        crops = getattr(visual, crop_fn)(sample, "gen_video", "yunet")
+        count = n_windows(len(crops), len(audio))
+        video = sample.cached(f"test_real_video_emb:{weights_name}", lambda: video_embeddings(net, crops, count))
+        return lse_from_distances(offset_distances(video, audio_embeddings(net, to_int16_scale(audio), count),
+                                                   VSHIFT), VSHIFT)
+
+    torch.set_num_threads(1)
+    return score
+
+
+def _score_landmark_cca(samples, audios):
+    from eval.metrics import visual
+    from eval.metrics.functional.lse import to_int16_scale
+    from eval.metrics.functional.lse_landmark import landmark_lse
+
+    def score(sample, audio):
+        landmarks = visual.landmarks68(sample, "gen_video", "yunet")
+        usable = min(len(landmarks), len(audio) // 640)
+        return landmark_lse(landmarks[:usable], to_int16_scale(audio[:usable * 640]), VSHIFT)
+
+    return score
+
+
+SCORERS = {"syncnet_offline": _syncnet_scorer("syncnet_offline", "syncnet_crops"),
+           "landmark_cca": _score_landmark_cca}
+
+
+@pytest.fixture(scope="session")
+def real_samples():
+    from eval.metrics import visual
+    from eval.metrics.sample import Sample
+
+    samples = [Sample(p.stem, gen_video=p) for p in _clips()]
+    assert len(samples) == 14, f"expected the 14 committed clips in {REAL}"
+    return samples, [visual.video(s).audio for s in samples]
+
+
+@pytest.fixture(scope="session")
+def real_results(real_samples):
+    """backend -> per clip dict: ``offset`` / ``lse_c`` at shift 0 and at each of SHIFTS
+    (audio shifted by +k frames = delayed), ``other_lse_c`` (next clip's audio)."""
+    from eval.synth.shift import shift_audio
+
+    samples, audios = real_samples
+    results = {}
+    for name, make in SCORERS.items():
+        score = make(samples, audios)
+        rows = []
+        for index, (sample, audio) in enumerate(zip(samples, audios)):
+            row = {"id": sample.id}
+            for shift in (0, *SHIFTS):
+                out = score(sample, shift_audio(audio, shift))
+                row[shift] = (out["offset"], out["lse_c"])
+            other = np.resize(audios[(index + 1) % len(audios)], len(audio))  # repeat/trim to length
+            row["other_lse_c"] = score(sample, other)["lse_c"]
+            rows.append(row)
+            print(f"[real-face lse] {name:15s} {sample.id:16s} offset {row[0][0]:+3d} lse_c {row[0][1]:.3f} | "
+                  + " ".join(f"shift {s:+d}: offset {row[s][0]:+3d}" for s in SHIFTS)
+                  + f" | other-audio lse_c {row['other_lse_c']:.3f}")
+        results[name] = rows
+    return results
+
+
+def _counts(rows):
+    in_sync = sum(abs(r[0][0]) <= 2 for r in rows)
+    # audio delayed by k frames -> offset -k (syncnet_python's sign); "relative" = against the
+    # clip's own in-sync offset (published clips may carry a true offset of a frame or two).
+    absolute = {s: sum(abs(r[s][0] + s) <= 1 for r in rows) for s in SHIFTS}
+    relative = {s: sum(abs(r[s][0] - r[0][0] + s) <= 1 for r in rows) for s in SHIFTS}
+    own_wins = sum(r[0][1] > r["other_lse_c"] for r in rows)
+    return in_sync, absolute, relative, own_wins
+
+
+# Measured on this repository's clips (checkpoints/SYNCNET.md); floors = measured - 1.
+FLOORS = {
+    #                  in sync, relative shift recovery (each of the four), own > other
+    "syncnet_offline": (10, 10, 10),
+    "landmark_cca": (9, 7, 11),
+}
+
+
+@pytest.mark.parametrize("backend", list(SCORERS))
+def test_real_faces_regression_floor(real_results, backend):
+    rows = real_results[backend]
+    in_sync, absolute, relative, own_wins = _counts(rows)
+    summary = (f"{backend}: in sync |offset|<=2 {in_sync}/14; shift recovered +-1 (relative) {relative}, "
+               f"(absolute) {absolute}; own audio > other clip's {own_wins}/14; offsets "
+               f"{[r[0][0] for r in rows]}")
+    print(summary)
+    sync_floor, shift_floor, own_floor = FLOORS[backend]
+    assert in_sync >= sync_floor, summary
+    assert min(relative.values()) >= shift_floor, summary
+    assert own_wins >= own_floor, summary
+
+
+@pytest.mark.xfail(strict=True, reason="issue 12's real-face bar is not met by any offline LSE backend yet "
+                                       "(checkpoints/SYNCNET.md has the figures)")
+@pytest.mark.parametrize("backend", list(SCORERS))
+def test_real_faces_issue_12_bar(real_results, backend):
+    in_sync, absolute, _, own_wins = _counts(real_results[backend])
+    assert in_sync >= 13 and min(absolute.values()) >= 13 and own_wins == 14
