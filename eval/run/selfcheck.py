@@ -221,12 +221,11 @@ def verdict(backend: str, rows: list[dict], shift: int) -> dict:
     return out
 
 
-def histogram(counter: dict, lo: int = -15, hi: int = 15) -> str:
-    """One text line per offset that occurs: ``  -5 | ####  4``."""
-    keys = sorted(int(k) for k in counter)
-    if not keys:
+def histogram(counter: dict) -> str:
+    """One text line per offset that occurs, ``  -5 | #### 4``, in offset order."""
+    if not counter:
         return "    (none)"
-    return "\n".join(f"    {k:+4d} | {'#' * int(counter[k])} {counter[k]}" for k in keys if lo <= k <= hi or counter[k])
+    return "\n".join(f"    {k:+4d} | {'#' * int(counter[k])} {counter[k]}" for k in sorted(int(k) for k in counter))
 
 
 def report_text(split: str, n_clips: int, problems: list[str], verdicts: list[dict], skipped: dict[str, str],
