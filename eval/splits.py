@@ -7,6 +7,7 @@
     python -m eval.splits checksums                  # rewrite splits/SHA256SUMS
     python -m eval.splits verify                     # check committed files against SHA256SUMS
     python -m eval.splits validate NAME --data-root DIR [--json] [--limit K]
+    python -m eval.splits dir PATH [--out PATH/split.jsonl] [--json]   # a folder of clips -> manifest
 """
 
 from __future__ import annotations
@@ -113,6 +114,30 @@ def _cmd_validate(args) -> int:
     return 0 if report.ok else 1
 
 
+def _cmd_dir(args) -> int:
+    from eval.data.folder import write_folder_manifest
+    from eval.data.manifest import load_manifest
+    from eval.data.validate import validate
+
+    try:
+        path, digest, problems = write_folder_manifest(args.path, args.out)
+    except ManifestError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    report = validate(load_manifest(path), args.path)
+    body = report.to_json() | {"manifest": str(path), "sha256": digest,
+                               "not_items": [{"file": p.file, "reason": p.reason} for p in problems]}
+    if args.json:
+        print(json.dumps(body, indent=2))
+    else:
+        print(f"wrote {path} (sha256 {digest})")
+        print(report.summary())
+        for p in problems:
+            print(f"  {p.file} is not an item: {p.reason}")
+        print(f"use it: python -m eval.run --table 1 --split dir:{path} --offline   (or dir:{args.path})")
+    return 0 if report.ok and not problems else 1
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.splits", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -134,6 +159,12 @@ def main(argv=None) -> int:
     p.add_argument("--json", action="store_true")
     p.add_argument("--limit", type=nonneg_int, default=None, help="first K items (0 = all)")
     p.set_defaults(fn=_cmd_validate)
+    p = sub.add_parser("dir", help="manifest (with sha256s) of a folder of clips: <stem>.mp4 + optional <stem>.txt")
+    p.add_argument("path", type=lambda s: __import__("pathlib").Path(s))
+    p.add_argument("--out", default=None, type=lambda s: __import__("pathlib").Path(s),
+                   help="manifest file inside the folder (default PATH/split.jsonl)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=_cmd_dir)
     args = parser.parse_args(argv)
     return args.fn(args)
 

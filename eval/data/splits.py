@@ -65,6 +65,10 @@ SPLITS.update({
 
 
 def split_def(name: str) -> SplitDef:
+    from eval.data import folder
+
+    if folder.is_dir_split(name):  # a folder of the user's clips (eval/data/folder.py)
+        return SplitDef(name, folder.DATASET, None, f"clips in {folder.split_path(name)} (one item per video file)")
     if name not in SPLITS:
         from eval.registry import UnknownName
 
@@ -238,6 +242,10 @@ def split_manifest(name: str, data_root: Optional[os.PathLike | str] = None) -> 
         from eval.data.lrs3 import load_lrs3_manifest
 
         return load_lrs3_manifest(name, data_root)
+    if spec.dataset == "dir":
+        from eval.data.folder import load_dir_split
+
+        return load_dir_split(name)[0]
     path = splits_dir() / spec.filename
     if not path.exists() and name == "vox2_test":
         raise ManifestError(
@@ -262,6 +270,11 @@ def split_root(name: str, data_root: Optional[os.PathLike | str] = None) -> Path
     spec = split_def(name)
     if spec.dataset == "synth":
         return synth_root(data_root)
+    if spec.dataset == "dir":
+        from eval.data.folder import split_path
+
+        path = split_path(name)
+        return path.parent if path.suffix == ".jsonl" else path
     return roots.dataset_root(spec.dataset, data_root, must_exist=False)
 
 
@@ -271,6 +284,10 @@ def load_split(name: str, data_root: Optional[os.PathLike | str] = None) -> tupl
     For the synthetic splits ``data_root`` is the corpus folder; without it the
     default corpus is built on demand (cached).
     """
+    if split_def(name).dataset == "dir":
+        from eval.data.folder import load_dir_split
+
+        return load_dir_split(name)
     root = split_root(name, data_root)
     return split_manifest(name, root if split_def(name).dataset == "synth" else data_root), root
 

@@ -6,6 +6,8 @@
     python -m eval.run ls tables|systems|metrics|splits|backends
     python -m eval.run table RUN_DIR --format tex      # re-render a finished run
     python -m eval.run score --system-dir DIR --split NAME --name NAME
+    python -m eval.run --table 1 --split dir:PATH --systems gt,still --offline   # your folder of clips
+    python -m eval.run selfcheck --data-root DIR [--limit N]   # is the lip-sync pipeline sane on GT clips?
     torchrun --nproc-per-node 2 -m eval.run --table 1  # distributed scoring (gloo)
 """
 
@@ -86,6 +88,9 @@ def _add_run_args(p: argparse.ArgumentParser, table_required: bool = True) -> No
     p.add_argument("--allow-placeholder", action="store_true",
                    help="run baselines whose weights are random-init placeholders (tests only: their rows are "
                         "marked placeholder, never comparable)")
+    p.add_argument("--offline", action="store_true",
+                   help="every metric without a --backend uses its offline backend (the one the synthetic demo "
+                        "uses; not paper-comparable), e.g. on --split dir:PATH where the paper's weights are absent")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -151,6 +156,18 @@ def cmd_mos(args) -> int:
     return 0
 
 
+def _offline_backends(args) -> dict[str, str]:
+    """``--offline``: the offline backend of every metric of the run not named in ``--backend``."""
+    from eval.run.plugins import choose_backend, metric_class
+    from eval.tables.specs import get_table
+
+    out = dict(args.backend)
+    for name in args.metrics or get_table(str(args.table)).metrics():
+        if name not in out:
+            out[name] = choose_backend(metric_class(name), synthetic=True).name
+    return out
+
+
 def cmd_run(args, systems_override: Optional[list[str]] = None) -> int:
     if getattr(args, "mos", None) is not None:
         return cmd_mos(args)
@@ -176,6 +193,8 @@ def cmd_run(args, systems_override: Optional[list[str]] = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         shutdown(world)
         return 2
+    if getattr(args, "offline", False):
+        args.backend = _offline_backends(args)
     cfg = _config(args)
     if systems_override is not None:
         cfg.systems = systems_override
@@ -324,6 +343,10 @@ def cmd_ls(args) -> int:
 
 def main(argv: Optional[list[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "selfcheck":  # lip-sync pipeline check on GT clips (own parser)
+        from eval.run.selfcheck import main as selfcheck_main
+
+        return selfcheck_main(argv[1:])
     if not argv or argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help"):
         argv = ["run", *argv]
     args = build_parser().parse_args(argv)

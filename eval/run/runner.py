@@ -153,6 +153,8 @@ def plan_metrics(spec: TableSpec, cfg: RunConfig, synthetic: bool) -> list[Metri
 
 def make_run_id(cfg: RunConfig, split_name: str, split_sha: str) -> str:
     digest = content_key("run", cfg.identity(), split_sha)[:10]
+    if split_name.startswith("dir:"):  # a folder split: its path is no folder name
+        split_name = "dir-" + "".join(c if c.isalnum() or c in "._-" else "_" for c in Path(split_name[4:]).name)
     return f"table{cfg.table}-{split_name}-{digest}"
 
 
