@@ -177,7 +177,8 @@ def table1_floor(metrics: dict, specs: list[dict], batch: int = 64) -> dict:
     seconds["detect_yunet"] = time.perf_counter() - t0
     fid = metrics["fid"]
     net = fid.network()
-    tensors = [torch.from_numpy(np.concatenate(frames)).permute(0, 3, 1, 2).float().div(255.0)] * 2  # gen and ref
+    batch_in = torch.from_numpy(np.concatenate(frames)).permute(0, 3, 1, 2).float().div(255.0)
+    tensors = [batch_in.contiguous(memory_format=torch.channels_last)] * 2  # gen and ref, as the suite feeds them
     t0 = time.perf_counter()
     with torch.inference_mode():
         for x in tensors:
