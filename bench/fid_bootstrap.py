@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # `python bench/<name>.py` from a fresh clone
+    sys.path.insert(0, str(REPO))
 
 
 def clip_stats(rng: np.random.Generator, clips: int, frames: int, dims: int, shift: float):

@@ -39,6 +39,8 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # `python bench/<name>.py` from a fresh clone
+    sys.path.insert(0, str(REPO))
 REAL_AV = REPO / "tests" / "data" / "real_av"
 TABLE1 = {"fid": "fd_mobilenetv2", "idsim": "sface", "lse": "syncnet_offline", "diversity": "whenet"}
 TABLE3 = {"wer": "faster-whisper-base", "mcd": None, "csim": "resemblyzer", "f0_rmse": None}
