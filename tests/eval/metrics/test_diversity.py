@@ -105,20 +105,3 @@ def test_merge_and_backend_guard():
     assert a.compute()["diversity"] == pytest.approx(3.0)
     with pytest.raises(ValueError):
         Diversity("hopenet").merge(b.state())
-
-
-def test_channels_last_angles_match_the_contiguous_network(whenet):
-    """The channels-last WHENet (the fast path) gives the NCHW network's angles to float rounding."""
-    import torch
-
-    net = whenet.network()
-    conv = next(m for m in net.modules() if isinstance(m, torch.nn.Conv2d))
-    assert conv.weight.is_contiguous(memory_format=torch.channels_last)
-    crops = np.random.default_rng(1).integers(0, 256, (5, 224, 224, 3), dtype=np.uint8)
-    fast = whenet.angles(crops)
-    whenet._net = net.to(memory_format=torch.contiguous_format)
-    try:
-        slow = whenet.angles(crops)
-    finally:
-        whenet._net = net.to(memory_format=torch.channels_last)
-    np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-3)  # degrees

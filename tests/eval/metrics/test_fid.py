@@ -217,15 +217,3 @@ def test_negative_distance_is_clamped_at_zero_with_a_note_and_its_interval_conta
     assert any("came out -3.7e-05" in w and "reported as 0" in w for w in metric.info["warnings"])
     lo, hi = metric.corpus_ci(seed=0)["fd_mobilenetv2"]["ci95"]
     assert 0.0 <= lo <= value <= hi
-
-
-def test_channels_last_features_match_the_contiguous_network():
-    """The channels-last network (the fast path) gives the NCHW network's features to float rounding."""
-    metric = FID("fd_mobilenetv2", batch_size=4)
-    net = metric.network()
-    assert net.features[0][0].weight.is_contiguous(memory_format=torch.channels_last)
-    frames = np.random.default_rng(0).integers(0, 256, (6, 64, 80, 3), dtype=np.uint8)
-    fast = metric.features(frames)
-    metric._net = net.to(memory_format=torch.contiguous_format)
-    slow = metric.features(frames)
-    np.testing.assert_allclose(fast, slow, rtol=1e-4, atol=1e-5 * np.abs(slow).max())
