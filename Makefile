@@ -14,7 +14,8 @@ test: setup
 	$(PY) -m pytest -q tests
 
 bench: setup
-	for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	for b in bench/*.py; do echo "== $$b"; \
+	  if grep -q -- '"--quick"' $$b; then $(PY) $$b --quick || exit 1; else $(PY) $$b || exit 1; fi; done
 
 clean-cache:
 	rm -rf $${TTSF_CACHE:-$$HOME/.cache/ttsf-bench}/synth

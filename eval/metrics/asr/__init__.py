@@ -9,6 +9,11 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+# Load the submodule (numpy and pathlib only; whisper is imported on use) before the factory of
+# the same name is defined: importing it later would rebind ``asr.openai_whisper`` to the module
+# and break every call after the first (TypeError: 'module' object is not callable).
+from eval.metrics.asr import openai_whisper as _openai_whisper_module  # noqa: F401
+
 
 @functools.lru_cache(maxsize=2)
 def openai_whisper(checkpoint: str, device: str = "cpu"):

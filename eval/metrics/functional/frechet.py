@@ -169,10 +169,13 @@ class ClipBootstrap:
     its side (clip means and within-clip deviations are combinations of the centred
     frames), so where the side with fewer frames has a rank-deficient covariance (fewer
     frames than dimensions, or dead feature channels) the trace term is computed exactly
-    in that support (``r x r`` instead of ``d x d``).
+    in that support (``r x r`` instead of ``d x d``). Where the within-clip scatter of the
+    factored side is positive definite the trace term is computed in a fixed whitened basis
+    (:func:`_whitened_basis`; same value to float rounding, about 3x faster at d = 2048);
+    ``whiten=False`` keeps the general path (Cholesky of each resampled covariance).
     """
 
-    def __init__(self, gen: ClipStats, ref: ClipStats):
+    def __init__(self, gen: ClipStats, ref: ClipStats, whiten: bool = True):
         if np.shape(gen.means) != np.shape(ref.means):
             raise ValueError(f"clip means differ in shape: {np.shape(gen.means)} vs {np.shape(ref.means)}")
         self.k = len(gen.counts)
@@ -189,6 +192,12 @@ class ClipBootstrap:
             else:
                 prep["p_centred"] = prep["centred"] @ basis
                 prep["p_within"] = basis.T @ prep["within"] @ basis
+        self._whitened = _whitened_basis(self._prep[1 - self._factor], self._prep[self._factor]) if whiten else None
+
+    @property
+    def method(self) -> str:
+        """``"whitened"`` (fixed basis, one eigensolve per resample) or ``"cholesky"`` (the general path)."""
+        return "cholesky" if self._whitened is None else "whitened"
 
     @staticmethod
     def _prepare(stats: ClipStats) -> dict:
@@ -214,12 +223,17 @@ class ClipBootstrap:
                 return float("nan")
             shift = mass @ prep["centred"] / n_b  # resample mean - full-sample mean
             trace = (prep["trace_within"] * n_b / prep["n"] + mass @ prep["sq_norms"] - n_b * shift @ shift) / (n_b - 1)
-            _, sigma = resampled_gaussian(weights, prep["p_centred"], prep["counts"], prep["p_within"], prep["n"])
-            moments.append((prep["centre"] + shift, trace, sigma))
+            sigma = None
+            if self._whitened is None:
+                _, sigma = resampled_gaussian(weights, prep["p_centred"], prep["counts"], prep["p_within"], prep["n"])
+            moments.append((prep["centre"] + shift, trace, sigma, mass, n_b))
         diff = moments[0][0] - moments[1][0]
-        other = moments[1 - self._factor][2]
-        factor = moments[self._factor][2]
-        return float(diff @ diff + moments[0][1] + moments[1][1] - 2.0 * trace_sqrt_product_fast(other, factor))
+        other, factor = moments[1 - self._factor], moments[self._factor]
+        if self._whitened is None:
+            cross = trace_sqrt_product_fast(other[2], factor[2])
+        else:
+            cross = _whitened_trace_sqrt(self._whitened, other[3], other[4], factor[3], factor[4])
+        return float(diff @ diff + moments[0][1] + moments[1][1] - 2.0 * cross)
 
     def replicates(self, resamples: int, seed: int) -> np.ndarray:
         """FD of ``resamples`` paired resamples ``(resamples,)`` (NaN: a side got < 2 frames).
@@ -248,3 +262,64 @@ def _support(sigma: np.ndarray) -> "np.ndarray | None":
     if keep.all() or top == 0.0:
         return None
     return vectors[:, keep]
+
+
+#: smallest ``min(diag L)^2 / max(diag L)^2`` of the within-scatter Cholesky factor for the whitened path
+_WHITEN_MIN_CONDITION = 1e-10
+
+
+def _whitened_basis(other: dict, factor: dict) -> "dict | None":
+    """Fixed quantities of the whitened trace term, or None where the general path must be used.
+
+    A resample's covariance on either side is ``a W + C^T M C`` (``W``: pooled within-clip
+    scatter, fixed; ``C``: centred clip means ``(k, r)``, fixed; ``a`` and the ``(k, k)``
+    matrix ``M`` depend on the resample only). With ``W_f = L L^T`` (factor side, Cholesky)
+    and ``L^T W_o L = Q diag(lam) Q^T`` (one eigendecomposition, here), the eigenvalues of
+    ``S_o S_f`` are those of ``T P`` with ``T = a_o diag(lam) + h M_o h^T`` and
+    ``P = a_f I + g M_f g^T``, ``h = Q^T L^T C_o^T`` and ``g = Q^T L^{-1} C_f^T`` ``(r, k)``
+    fixed. ``P`` is the identity plus rank ``k``, so its square root is too and
+    ``P^(1/2) T P^(1/2)`` is formed in ``O(r^2 k)``; only its eigenvalues (one symmetric
+    eigensolve) remain per resample, instead of a Cholesky factor, two ``r^3`` products and
+    the eigensolve. None (general path) when ``W_f`` is not positive definite or is badly
+    conditioned.
+    """
+    from scipy.linalg import solve_triangular
+
+    within_f, within_o = factor["p_within"], other["p_within"]
+    try:
+        chol = np.linalg.cholesky(within_f)
+    except np.linalg.LinAlgError:
+        return None
+    diag = np.diag(chol) ** 2
+    if diag.min() <= _WHITEN_MIN_CONDITION * diag.max():
+        return None
+    inner = chol.T @ within_o @ chol
+    lam, rotation = np.linalg.eigh((inner + inner.T) / 2.0)
+    g = rotation.T @ solve_triangular(chol, factor["p_centred"].T, lower=True)
+    h = rotation.T @ (chol.T @ other["p_centred"].T)
+    left, singular, right_t = np.linalg.svd(g, full_matrices=False)
+    return {"lam": lam, "h": h, "u": left, "rg": singular[:, None] * right_t,
+            "n_other": other["n"], "n_factor": factor["n"]}
+
+
+def _low_rank_gram(factor: np.ndarray, mass: np.ndarray, n_b: float) -> np.ndarray:
+    """``X (diag(m) - m m^T / N_b) X^T / (N_b - 1)`` for ``X`` ``(r, k)``: the between-clip scatter."""
+    weighted = factor @ mass
+    return ((factor * mass) @ factor.T - np.outer(weighted, weighted) / n_b) / (n_b - 1.0)
+
+
+def _whitened_trace_sqrt(basis: dict, mass_o: np.ndarray, n_o: float, mass_f: np.ndarray, n_f: float) -> float:
+    """``Tr((S_o S_f)^(1/2))`` of one resample from :func:`_whitened_basis` (clip masses ``(k,)``)."""
+    a_o = (n_o / basis["n_other"]) / (n_o - 1.0)
+    a_f = (n_f / basis["n_factor"]) / (n_f - 1.0)
+    # P = a_f I + U A U^T  ->  P^(1/2) = s I + V diag(delta) V^T
+    values, vectors = np.linalg.eigh(_low_rank_gram(basis["rg"], mass_f, n_f))
+    s = np.sqrt(a_f)
+    delta = np.sqrt(a_f + np.clip(values, 0.0, None)) - s
+    v = basis["u"] @ vectors
+    t = _low_rank_gram(basis["h"], mass_o, n_o)
+    t[np.diag_indices_from(t)] += a_o * basis["lam"]
+    tp = s * t + ((t @ v) * delta) @ v.T  # T P^(1/2)
+    y = s * tp + (v * delta) @ (v.T @ tp)  # P^(1/2) T P^(1/2)
+    eig = np.linalg.eigvalsh((y + y.T) / 2.0)
+    return float(np.sqrt(np.clip(eig, 0.0, None)).sum())

@@ -169,3 +169,34 @@ def test_clamp_at_zero_keeps_the_raw_negative():
 
     assert clamp_at_zero(-3.7e-05) == (0.0, -3.7e-05)
     assert clamp_at_zero(0.0) == (0.0, None) and clamp_at_zero(2.5) == (2.5, None)
+
+
+def test_whitened_bootstrap_matches_the_general_path():
+    """The fixed-basis trace term gives the general path's seeded replicates to float rounding."""
+    rng = np.random.default_rng(21)
+    d = 24
+    # heterogeneous clips: per-clip scale and length, unequal sides (the smaller side is factored)
+    gen = [rng.standard_normal((n, d)) * s + rng.standard_normal(d)
+           for n, s in zip(rng.integers(6, 14, 10), rng.uniform(0.5, 2.0, 10))]
+    ref = [rng.standard_normal((n, d)) * s * 1.3 + rng.standard_normal(d) + 0.3
+           for n, s in zip(rng.integers(4, 9, 10), rng.uniform(0.5, 2.0, 10))]
+    fast = ClipBootstrap(_stats(gen), _stats(ref))
+    general = ClipBootstrap(_stats(gen), _stats(ref), whiten=False)
+    assert (fast.method, general.method) == ("whitened", "cholesky")
+    np.testing.assert_allclose(fast.replicates(20, seed=3), general.replicates(20, seed=3), rtol=1e-9)
+    g, r = np.concatenate(gen), np.concatenate(ref)
+    full = frechet_distance(g.mean(0), np.cov(g, rowvar=False), r.mean(0), np.cov(r, rowvar=False))
+    assert fast.distance(np.ones(10)) == pytest.approx(full, rel=1e-9)
+    weights = np.array([0, 3, 1, 0, 2, 1, 0, 1, 2, 0])  # zero-weight clips and repeats
+    assert fast.distance(weights) == pytest.approx(general.distance(weights), rel=1e-10)
+
+
+def test_whitened_bootstrap_falls_back_when_within_scatter_is_singular():
+    rng = np.random.default_rng(22)
+    d, frames = 40, 3  # 24 frames < 40 dims: singular within-clip scatter
+    gen, ref = _clips(rng, 8, d, frames), _clips(rng, 8, d, frames, offset=0.4)
+    boot = ClipBootstrap(_stats(gen), _stats(ref))
+    assert boot.method == "cholesky"
+    g, r = np.concatenate(gen), np.concatenate(ref)
+    full = frechet_distance(g.mean(0), np.cov(g, rowvar=False), r.mean(0), np.cov(r, rowvar=False))
+    assert boot.distance(np.ones(8)) == pytest.approx(full, rel=1e-6)

@@ -141,3 +141,13 @@ def test_whisper_backend_pipeline_with_seeded_random_weights(speech, tmp_path):
     assert values["wer"] == pytest.approx(100.0 * expected)
     assert metric.info["weights_sha256"] == __import__("hashlib").sha256(checkpoint.read_bytes()).hexdigest()
     assert metric.info["model"] == "checkpoint random_tiny.pt" and metric.info["weights"] is None
+
+
+def test_asr_factory_survives_the_import_of_its_namesake_submodule():
+    """``asr.openai_whisper`` stays the factory after ``eval.metrics.asr.openai_whisper`` is imported."""
+    import importlib
+
+    from eval.metrics import asr
+
+    importlib.import_module("eval.metrics.asr.openai_whisper")
+    assert callable(asr.openai_whisper) and hasattr(asr.openai_whisper, "cache_clear")
