@@ -11,7 +11,7 @@ demo: setup
 	$(PY) -m eval.run --table 1
 
 test: setup
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q --durations=15 tests
 
 bench: setup
 	for b in bench/*.py; do echo "== $$b"; \
