@@ -26,7 +26,6 @@ exceeds its tolerance.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import sys
@@ -59,26 +58,15 @@ def _row(name, inputs, suite, suite_s, reference, reference_s, diff, tolerance, 
 
 
 def fid_pair(tmp: Path, frame_stride: int) -> dict:
-    import torch
     from PIL import Image
     from pytorch_fid.fid_score import calculate_fid_given_paths
 
     from eval.metrics import visual
     from eval.metrics.fid import FID
-    from eval.metrics.nets.inception import InceptionPool3, build_fid_inception
+    from eval.metrics.nets.reference import save_random_fid_inception
     from eval.metrics.sample import Sample
 
-    torch.manual_seed(0)
-    net = build_fid_inception(None)
-    for module in net.modules():  # calibrate BatchNorm so random features are not degenerate
-        if isinstance(module, torch.nn.BatchNorm2d):
-            module.momentum = 1.0
-    with torch.no_grad():
-        InceptionPool3(net).train()(torch.rand(2, 3, 32, 32))
-    hub = tmp / "torch" / "hub" / "checkpoints"
-    hub.mkdir(parents=True)
-    weights = hub / "pt_inception-2015-12-05-6726825d.pth"
-    torch.save(net.state_dict(), weights)
+    weights = save_random_fid_inception(tmp / "torch")
     os.environ["TORCH_HOME"] = str(tmp / "torch")
     clips = sorted(REAL_AV.glob("*.mp4"))[:2]
     sample = Sample("a", gen_video=clips[0], ref_video=clips[1])
@@ -104,16 +92,6 @@ def fid_pair(tmp: Path, frame_stride: int) -> dict:
                 {"png_dump_s": dump_s, "weights": "seeded random FID-Inception (torch.manual_seed(0), BN calibrated)"})
 
 
-def _syncnet_module(name):
-    """A module of the syncnet-python package by file path (its ``__init__`` imports the video pipeline)."""
-    spec = importlib.util.find_spec("syncnet_python")
-    path = Path(spec.submodule_search_locations[0]) / f"{name}.py"
-    module_spec = importlib.util.spec_from_file_location(f"_reference_{name}", path)
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
-    return module
-
-
 def lse_pair(tmp: Path, seconds: float) -> dict:
     import cv2
     import torch
@@ -122,12 +100,13 @@ def lse_pair(tmp: Path, seconds: float) -> dict:
     from eval.metrics import visual
     from eval.metrics.audio import audio
     from eval.metrics.functional.lse import lse_from_distances, offset_distances, syncnet_embeddings
+    from eval.metrics.nets.reference import syncnet_reference_module
     from eval.metrics.nets.syncnet import load_syncnet
     from eval.metrics.sample import Sample
 
-    reference_cls = _syncnet_module("SyncNetInstance").SyncNetInstance
+    reference_cls = syncnet_reference_module("SyncNetInstance").SyncNetInstance
     torch.manual_seed(0)
-    reference_net = _syncnet_module("SyncNetModel").S()
+    reference_net = syncnet_reference_module("SyncNetModel").S()
     weights = tmp / "syncnet_random.model"
     torch.save(reference_net.state_dict(), weights)
     clip = sorted(REAL_AV.glob("*.mp4"))[0]

@@ -4,10 +4,8 @@ import torch
 
 from eval.metrics.base import MissingWeights
 from eval.metrics.fid import FID
+from eval.metrics.nets.reference import PT_INCEPTION, save_random_fid_inception
 from eval.metrics.sample import Sample
-
-PT_INCEPTION = "pt_inception-2015-12-05-6726825d.pth"
-
 
 def _write_clip(path, frames):
     from ttsf.media import write_video
@@ -19,20 +17,9 @@ def _write_clip(path, frames):
 @pytest.fixture
 def random_inception(tmp_path, monkeypatch):
     """Seeded random FID-Inception weights saved where pytorch-fid looks for them."""
-    from eval.metrics.nets.inception import InceptionPool3, build_fid_inception
-
-    torch.manual_seed(0)
-    net = build_fid_inception(None)
-    for module in net.modules():  # calibrate BatchNorm so random features are not degenerate
-        if isinstance(module, torch.nn.BatchNorm2d):
-            module.momentum = 1.0
-    with torch.no_grad():
-        InceptionPool3(net).train()(torch.rand(2, 3, 32, 32))
-    hub = tmp_path / "torch" / "hub" / "checkpoints"
-    hub.mkdir(parents=True)
-    torch.save(net.state_dict(), hub / PT_INCEPTION)
+    path = save_random_fid_inception(tmp_path / "torch")
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    return hub / PT_INCEPTION
+    return path
 
 
 def test_parity_with_pytorch_fid(tmp_path, random_inception):

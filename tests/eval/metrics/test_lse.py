@@ -8,6 +8,7 @@ from eval.metrics.base import ItemError
 from eval.metrics.functional.lse import (audio_embeddings, lse_from_distances, n_windows, offset_distances,
                                          syncnet_embeddings, to_int16_scale, video_embeddings)
 from eval.metrics.lse import LSE
+from eval.metrics.nets.reference import syncnet_reference_module
 from eval.metrics.sample import Sample
 
 OFFLINE_CKPT = "checkpoints/syncnet_offline_synth.pt"
@@ -33,27 +34,13 @@ def test_offset_distances_pad_beyond_the_ends():
     assert d[1, 0] == pytest.approx(np.sqrt(2), abs=1e-5)
 
 
-def _reference_module(name):
-    """A module of the syncnet-python package loaded by file path: its ``__init__`` imports the
-    whole video pipeline (ffmpeg-python, scenedetect), which the package was installed without."""
-    import importlib.util
-    from pathlib import Path
-
-    spec = importlib.util.find_spec("syncnet_python")
-    path = Path(spec.submodule_search_locations[0]) / f"{name}.py"
-    module_spec = importlib.util.spec_from_file_location(f"_reference_{name}", path)
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
-    return module
-
-
 def test_parity_with_syncnet_python_instance(tmp_path):
     """Same crops, same audio, same seeded random weights: our LSE == SyncNetInstance.evaluate."""
     import cv2
     from scipy.io import wavfile
 
-    SyncNetInstance = _reference_module("SyncNetInstance").SyncNetInstance
-    S = _reference_module("SyncNetModel").S
+    SyncNetInstance = syncnet_reference_module("SyncNetInstance").SyncNetInstance
+    S = syncnet_reference_module("SyncNetModel").S
 
     from eval.metrics.nets.syncnet import load_syncnet
 
