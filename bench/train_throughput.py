@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
-import platform
 import resource
 import statistics
 import sys
@@ -146,13 +144,15 @@ def main(argv=None) -> int:
                   f"{r['first_step_s']:.1f} s, peak {'GPU' if device == 'cuda' else 'RSS'} {mem} MiB"
                   + (f"; recipe {r['recipe_steps']} steps -> {r['recipe_gpu_hours_8x']} GPU-h on 8 GPUs"
                      if args.gpu_hours else ""), flush=True)
+    from eval.cache import atomic_write_json
+    from eval.results import provenance  # git commit and dirty flag, package versions, python, platform
+
     record = {"bench": "train_throughput", "preset": preset, "device": device, "amp": args.amp,
               "losses": _losses(), "threads": args.threads, "loadavg_1min": os.getloadavg()[0],
-              "torch": str(torch.__version__), "python": platform.python_version(),
+              **provenance(device),
               "gpu": torch.cuda.get_device_name(0) if device == "cuda" else None, "results": results}
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(record, indent=1))
+        atomic_write_json(args.json, record)
     return 0
 
 

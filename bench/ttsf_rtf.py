@@ -18,7 +18,6 @@ a warm-up and is not timed. Stages: align (YuNet + warp), face_encode (E_v, E_m)
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import platform
@@ -116,16 +115,18 @@ def main(argv=None) -> int:
         for stage in ("align", "face_encode", "tts", "vocoder", "audio_mapper", "motion_sampler", "render"):
             print(f"  {stage:15s} {med[stage + '_s']:8.3f} s   RTF {rtf[stage]:.4f}")
         print(f"  params: " + ", ".join(f"{k} {v / 1e6:.1f} M" for k, v in n_params.items()))
+    from eval.cache import atomic_write_json
+    from eval.results import provenance  # git commit and dirty flag, package versions, python, platform
+
     record = {"bench": "ttsf_rtf", "text": args.text, "threads": args.threads, "device": args.device,
               "steps": args.steps, "checkpoint": str(args.checkpoint) if args.checkpoint else None,
               "frames_per_token": None if args.checkpoint else args.frames_per_token,
-              "torch": str(torch.__version__), "python": platform.python_version(),
+              **provenance(args.device),
               "cpu": platform.processor() or platform.machine(),
               "gpu": torch.cuda.get_device_name(0) if args.device.startswith("cuda") else None,
               "results": results}
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(record, indent=1))
+        atomic_write_json(args.json, record)
     return 0
 
 
