@@ -31,7 +31,6 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -270,23 +269,12 @@ def set_threads(n: int) -> None:
 
 
 def provenance() -> dict:
-    import torch
+    """Git commit, package versions (``eval.results``), machine and time of this bench run."""
+    from eval.results import git_commit, package_versions
 
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True,
-                                check=True).stdout.strip()
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
-                                    capture_output=True, text=True).stdout.strip())
-    except (OSError, subprocess.CalledProcessError) as error:
-        commit, dirty = f"unknown ({error})", None
-    versions = {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__}
-    for module in ("cv2", "onnxruntime", "faster_whisper", "ctranslate2", "scipy"):
-        try:
-            versions[module] = __import__(module).__version__
-        except ImportError as error:
-            versions[module] = f"missing ({error})"
-    return {"git_commit": commit, "git_dirty": dirty, "versions": versions, "machine": platform.machine(),
-            "cpu_count": os.cpu_count(), "utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    return {**git_commit(REPO), "versions": {"python": platform.python_version(), **package_versions()},
+            "machine": platform.machine(), "cpu_count": os.cpu_count(),
+            "utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
 
 def run(datasets: dict, threads: list[int], tables: list[str]) -> dict:
