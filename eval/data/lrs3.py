@@ -35,6 +35,7 @@ import re
 from pathlib import Path
 from typing import Callable, Optional
 
+from eval.cache import atomic_write_text
 from eval.data import roots
 from eval.data.manifest import Item, Manifest, ManifestError, Source, load_manifest, parse_lrs_text, write_manifest
 from ttsf.hashing import sha256_file
@@ -144,9 +145,7 @@ def freeze_lrs3(data_root: os.PathLike | str, out: Optional[Path] = None,
               "durations_s": [MIN_SECONDS, MAX_SECONDS], "sets_found": present,
               "sets_missing": [s for s in SETS if s not in present], "clips_seen": len(videos),
               "rejected": rejected, "manifests": written}
-    tmp = out / f".{FREEZE_RECORD}.tmp{os.getpid()}"
-    tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", "utf-8")
-    os.replace(tmp, out / FREEZE_RECORD)
+    atomic_write_text(out / FREEZE_RECORD, json.dumps(record, indent=1, sort_keys=True) + "\n")
     return record
 
 
