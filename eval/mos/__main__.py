@@ -15,6 +15,7 @@ from pathlib import Path
 
 
 from eval.mos.keyfile import CliError
+from ttsf.inputs import int_range, seed_int
 
 
 def _csv(text: str) -> list[str]:
@@ -58,15 +59,8 @@ def _serve(args) -> int:
 
 
 def _count(lo: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < lo:
-            raise argparse.ArgumentTypeError(f"must be >= {lo}, got {value}")
-        return value
-    return parse
+    """argparse type: a count >= ``lo`` (:func:`ttsf.inputs.int_range`, capped at 2**31 - 1)."""
+    return int_range(lo, 2**31 - 1)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -88,7 +82,7 @@ def main(argv=None) -> int:
     p.add_argument("--size", type=_count(64), default=256, help="video side in pixels (default 256)")
     p.add_argument("--gold-source", default=None, help="system whose video makes the gold/trap clips "
                    "(default gt when present)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed_int, default=0)
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(fn=_packets)
     p = sub.add_parser("score", help="check answers against the design, screen raters, print Table 4")
