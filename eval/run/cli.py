@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Optional
 
 from eval.registry import UnknownName
-from ttsf.inputs import InputError, check_device, output_file, safe_name, safe_name_arg, seed_int
+from ttsf.inputs import InputError, check_device, nonneg_int, output_file, safe_name, safe_name_arg, seed_int
 
 log = logging.getLogger("eval.run")
 
@@ -46,16 +46,6 @@ def _backends(text: str) -> dict[str, str]:
     return out
 
 
-def _limit(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0 (0 = the whole split), got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0 (0 = the whole split), got {text}")
-    return value
-
-
 def _add_run_args(p: argparse.ArgumentParser, table_required: bool = True) -> None:
     p.add_argument("--table", default="1" if not table_required else None, required=table_required,
                    help="1, 2, 3, 5, 4 (MOS: with --mos ANSWERS_DIR, see docs/mos.md), fig5 (t-SNE figure)")
@@ -64,7 +54,7 @@ def _add_run_args(p: argparse.ArgumentParser, table_required: bool = True) -> No
     p.add_argument("--systems", type=_csv, default=None, help="comma list (default: the table's ready systems)")
     p.add_argument("--metrics", type=_csv, default=None, help="comma list (default: the table's columns)")
     p.add_argument("--backend", type=_backends, default={}, help="metric=backend,… overrides")
-    p.add_argument("--limit", type=_limit, default=None,
+    p.add_argument("--limit", type=nonneg_int, default=None,
                    help="first K items of the split; 0 = all. Default: all, except the bundled synthetic corpus "
                         f"without --data-root, where the demo scores {DEMO_LIMIT} items spread over the speakers")
     p.add_argument("--data-root", default=None, help="folder holding lrs2/, lrs3/, vox2/ (or a synthetic corpus)")
