@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ttsf.config import DictConfig
 from ttsf.face.align import DEFAULT_TEMPLATE, prepare_source
 from ttsf.face.config import FaceConfig
 from ttsf.face.model import FaceBranch
@@ -37,7 +38,7 @@ TTS_CONDITIONS = ("f_id", "f_id+f_m")
 
 
 @dataclasses.dataclass(frozen=True)
-class TTSFConfig:
+class TTSFConfig(DictConfig):
     """The joint model. ``tts`` holds :class:`ttsf.tts.config.TTSConfig` fields (its
     ``cond_mode``/``cond_dim`` are set here); ``motion``'s ``d_emb``/``d_enc``/``motion_dim``
     are derived from the TTS and face configs. ``tts_condition``: ``"f_id"`` (paper) or
@@ -60,14 +61,6 @@ class TTSFConfig:
             raise ValueError(f"tts_condition must be one of {TTS_CONDITIONS}, got {self.tts_condition!r}")
         object.__setattr__(self, "align_template", tuple(tuple(float(v) for v in p) for p in self.align_template))
         object.__setattr__(self, "tts", dict(self.tts))
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "TTSFConfig":
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(d) - names
-        if unknown:
-            raise ValueError(f"unknown TTSF config keys {sorted(unknown)}; known {sorted(names)}")
-        return cls(**dict(d))
 
     def to_dict(self) -> dict:
         return {"face": self.face.to_dict(), "motion": self.motion.to_dict(), "tts": dict(self.tts),

@@ -1,14 +1,16 @@
-"""Face-branch configuration (frozen dataclass; YAML overrides via :func:`from_dict`)."""
+"""Face-branch configuration (frozen dataclass; YAML overrides via :func:`ttsf.config.from_dict`)."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Mapping, Optional
+from typing import Optional
+
+from ttsf.config import DictConfig
 
 
 @dataclasses.dataclass(frozen=True)
-class FaceConfig:
+class FaceConfig(DictConfig):
     """Sizes of the face branch.
 
     ``size`` is the square image side (power of two, >= 8). The generator has
@@ -72,13 +74,3 @@ class FaceConfig:
     def channels(self, resolution: int) -> int:
         return int(min(self.channel_max, self.channel_base * self.size // resolution))
 
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "FaceConfig":
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(d) - names
-        if unknown:
-            raise ValueError(f"unknown FaceConfig keys {sorted(unknown)}; known {sorted(names)}")
-        return cls(**dict(d))
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)

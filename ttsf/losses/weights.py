@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Mapping
 
+from ttsf.config import DictConfig
+
 
 @dataclasses.dataclass(frozen=True)
-class LossWeights:
+class LossWeights(DictConfig):
     """L = gan·GAN + rec·(L1 + perceptual) + id·ID + sync·SYNC + cfm·CFM + ae·AE + prior·PRIOR + tts·TTS."""
 
     gan: float = 0.1
@@ -19,16 +21,9 @@ class LossWeights:
     prior: float = 0.1
     tts: float = 1.0
 
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "LossWeights":
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(d) - names
-        if unknown:
-            raise ValueError(f"unknown loss weights {sorted(unknown)}; known {sorted(names)}")
-        return cls(**{k: float(v) for k, v in d.items()})
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            object.__setattr__(self, f.name, float(getattr(self, f.name)))
 
 
 def weighted_total(losses: Mapping[str, Any], weights: LossWeights):

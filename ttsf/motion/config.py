@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping
+
+from ttsf.config import DictConfig
 
 AUDIO_MAPPER_INPUTS = ("e_t", "f_tilde", "energy")
 
 
 @dataclasses.dataclass(frozen=True)
-class MotionConfig:
+class MotionConfig(DictConfig):
     """Sizes for :class:`AudioMapper` and :class:`MotionSampler`.
 
     ``mapper_inputs`` selects the audio-mapper ablation of Table 5: ``("e_t",)``,
@@ -46,13 +47,3 @@ class MotionConfig:
         if bad or "e_t" not in self.mapper_inputs:
             raise ValueError(f"mapper_inputs must contain 'e_t' and only {AUDIO_MAPPER_INPUTS}, got {self.mapper_inputs}")
 
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "MotionConfig":
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(d) - names
-        if unknown:
-            raise ValueError(f"unknown MotionConfig keys {sorted(unknown)}; known {sorted(names)}")
-        return cls(**dict(d))
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)

@@ -16,84 +16,13 @@ import torch
 
 log = logging.getLogger(__name__)
 
-TRAIN_DEFAULTS = {
-    "steps": 1000, "batch_size": 4, "lr": 1e-4, "betas": [0.5, 0.99], "seed": 0, "window": 1,
-    "motion_window": None, "log_every": 10, "sample_every": 200, "ckpt_every": 200, "max_minutes": None, "threads": 0,
-    "device": "cpu", "amp": True, "grad_clip": 10.0, "out_dir": "runs/face",
-    "lip_input": "f_m",  # face stage: what the eq. 1 lip layers get besides f_id ("f_m" or "none")
-    "lr_warmup": 0,  # steps of linear learning-rate warm-up (0: none)
-    "accum_steps": 1,  # micro-batches per optimiser step (gradient accumulation)
-}
-LOSS_DEFAULTS = {
-    "weights": {}, "perceptual": "auto", "identity": "imagenet_proxy", "sync": "none", "sync_crop": None,
-    "r1_gamma": 10.0, "r1_every": 16,
-}
-DATA_DEFAULTS = {"root": "synth:default", "train": "synth_train.jsonl", "preload": True, "limit": None}
-
-
 def read_config(path, overrides: Optional[Mapping[str, Any]] = None) -> dict:
-    """YAML with sections ``stage``, ``model``, ``data``, ``train``, ``losses``, ``init``;
-    ``overrides`` maps ``"section.key"`` to a value."""
-    data = _read_yaml_with_base(Path(path))
-    unknown = sorted(set(data) - {"stage", "model", "data", "train", "losses", "init", "notes"})
-    if unknown:
-        raise ValueError(f"{path}: unknown sections {unknown}")
-    cfg = {"stage": data.get("stage"), "model": dict(data.get("model") or {}),
-           "data": {**DATA_DEFAULTS, **(data.get("data") or {})},
-           "train": {**TRAIN_DEFAULTS, **(data.get("train") or {})},
-           "losses": {**LOSS_DEFAULTS, **(data.get("losses") or {})},
-           "init": dict(data.get("init") or {})}
-    for key, value in (overrides or {}).items():
-        parts = key.split(".")
-        if len(parts) < 2 or parts[0] not in cfg or not isinstance(cfg[parts[0]], dict):
-            raise ValueError(f"override {key!r} must look like section.key (sections: model, data, train, losses, init)")
-        node = cfg[parts[0]]
-        for part in parts[1:-1]:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
-                raise ValueError(f"override {key!r}: {part!r} is not a mapping")
-        node[parts[-1]] = value
-    for section in ("data", "train", "losses"):
-        known = {"data": DATA_DEFAULTS, "train": TRAIN_DEFAULTS, "losses": LOSS_DEFAULTS}[section]
-        bad = sorted(set(cfg[section]) - set(known))
-        if bad:
-            raise ValueError(f"{path}: unknown {section} keys {bad}; known {sorted(known)}")
-    return cfg
+    """A face/joint stage config as the plain mapping the training code reads: sections
+    ``stage``, ``model``, ``data``, ``train``, ``losses``, ``init`` with defaults filled in;
+    ``overrides`` maps ``"section.key"`` to a value (:func:`ttsf.train.config.load_stage_config`)."""
+    from ttsf.train.config import AVStageConfig, load_stage_config
 
-
-def _merge(base: dict, over: dict) -> dict:
-    out = dict(base)
-    for k, v in over.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
-
-
-def _read_yaml_with_base(path: Path, depth: int = 0) -> dict:
-    """A YAML config; ``base: other.yaml`` (relative to the file) is deep-merged underneath."""
-    import yaml
-
-    if depth > 5:
-        raise ValueError(f"{path}: 'base:' chain too deep")
-    data = yaml.safe_load(path.read_text()) or {}
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping")
-    base = data.pop("base", None)
-    if base is None:
-        return data
-    return _merge(_read_yaml_with_base((path.parent / base).resolve(), depth + 1), data)
-
-
-def parse_overrides(pairs: list[str]) -> dict:
-    """``["train.steps=10", ...]`` -> ``{"train.steps": 10}`` (values parsed as YAML)."""
-    import yaml
-
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise ValueError(f"--set expects section.key=value, got {pair!r}")
-        out[key] = yaml.safe_load(value)
-    return out
+    return load_stage_config(path, overrides, AVStageConfig).as_dict()
 
 
 def resolve_root(root: str) -> Path:

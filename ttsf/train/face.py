@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from ttsf.train.av_common import (CsvLog, accum_steps, allreduce_grads, amp_dtype, broadcast_parameters,
-                                  build_aux_losses, data_record, draw_batch, manifest_sha256, parse_overrides, read_config, resolve_root, resume_training,
+                                  build_aux_losses, data_record, draw_batch, manifest_sha256, read_config, resolve_root, resume_training,
                                   run_info, save_atomic, save_grid, start_run, training_recipe, warm_up_lr,
                                   write_json)
 
@@ -197,6 +197,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--no-resume", action="store_true", help="ignore out_dir/last.pt")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    from ttsf.config import parse_overrides
+
     cfg = read_config(args.config, parse_overrides(args.set))
     if cfg["stage"] not in (None, "face"):
         p.error(f"{args.config} is a {cfg['stage']!r} config, not a face one")

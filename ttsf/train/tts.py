@@ -1,7 +1,9 @@
 """Train the TTS branch: ``python -m ttsf.train tts --config configs/tts/NAME.yaml``.
 
 The YAML file has three sections: ``model`` (:class:`ttsf.tts.config.TTSConfig`
-fields), ``data`` (:class:`DataConfig`) and ``train`` (:class:`TrainConfig`).
+fields), ``data`` (:class:`ttsf.train.config.DataConfig`) and ``train``
+(:class:`ttsf.train.config.TrainConfig`), read by :func:`ttsf.train.config.load_stage_config`
+(``base:`` files and ``--set`` overrides as in the face and joint stages).
 ``mel_mean``/``mel_std`` left null are computed from the training data at start
 (``--mel-stats`` prints them and exits). Checkpoints (``last.pt``, and
 ``step_XXXXXXX.pt`` every ``ckpt_every`` steps) hold plain state dicts + config and
@@ -17,7 +19,6 @@ import csv
 import dataclasses
 import json
 import logging
-import os
 import time
 from pathlib import Path
 from typing import Optional
@@ -25,87 +26,11 @@ from typing import Optional
 import torch
 import yaml
 
+from ttsf.config import parse_overrides
+from ttsf.train.av_common import distributed
+from ttsf.train.config import TTSStageConfig, load_stage_config
+
 log = logging.getLogger("ttsf.train.tts")
-
-
-@dataclasses.dataclass(frozen=True)
-class DataConfig:
-    """``corpus``: ``"synth:default"``/``"synth:tiny"`` (built by eval.synth) or None to use
-    ``train_manifest`` + ``root`` (paths relative to the current directory)."""
-
-    corpus: Optional[str] = None
-    train_manifest: Optional[str] = None
-    root: Optional[str] = None
-    max_seconds: Optional[float] = None
-    limit: Optional[int] = None
-
-    def resolve(self) -> tuple[Path, Path]:
-        if self.corpus is not None:
-            kind, _, name = self.corpus.partition(":")
-            if kind != "synth" or not name:
-                raise ValueError(f"data.corpus must be 'synth:NAME', got {self.corpus!r}")
-            from eval.synth import default_corpus
-
-            root = Path(default_corpus(name))
-            return root / "synth_train.jsonl", root
-        if not self.train_manifest or not self.root:
-            raise ValueError("data needs either corpus or both train_manifest and root")
-        return Path(self.train_manifest), Path(self.root)
-
-
-@dataclasses.dataclass(frozen=True)
-class TrainConfig:
-    seed: int = 1234
-    batch_size: int = 16
-    lr: float = 1e-4
-    max_steps: int = 100000
-    max_minutes: Optional[float] = None  # stop (and save) after this much wall-clock time
-    grad_clip: float = 1.0
-    log_every: int = 10
-    ckpt_every: int = 1000
-    keep_every_ckpt: bool = False
-    out_dir: str = "results/runs/tts"
-    threads: Optional[int] = None
-    device: str = "cpu"
-
-
-def _section(cls, data: dict, name: str):
-    d = dict(data.get(name) or {})
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(d) - names)
-    if unknown:
-        raise ValueError(f"unknown {name} fields {unknown}; valid: {sorted(names)}")
-    return cls(**d)
-
-
-def read_yaml(path: Path) -> dict:
-    data = yaml.safe_load(Path(path).read_text()) or {}
-    unknown = sorted(set(data) - {"model", "data", "train"})
-    if unknown:
-        raise ValueError(f"{path}: unknown sections {unknown} (expected model, data, train)")
-    return data
-
-
-def _dist():
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world <= 1:
-        return 0, 1
-    import torch.distributed as dist
-
-    if not dist.is_initialized():
-        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-    return dist.get_rank(), world
-
-
-def apply_sets(data: dict, sets: dict) -> dict:
-    """``{"section.key": value}`` (``--set``) applied to the YAML's ``model``/``data``/``train``."""
-    out = {k: dict(v or {}) for k, v in data.items()}
-    for key, value in sets.items():
-        section, _, field = key.partition(".")
-        if section not in ("model", "data", "train") or not field or "." in field:
-            raise ValueError(f"--set {key}: expected model.KEY, data.KEY or train.KEY")
-        out.setdefault(section, {})[field] = value
-    return out
 
 
 def build(config_path: Path, overrides: dict, need_stats: bool = True, sets: Optional[dict] = None):
@@ -113,12 +38,10 @@ def build(config_path: Path, overrides: dict, need_stats: bool = True, sets: Opt
     from ttsf.tts.config import TTSConfig
     from ttsf.tts.data import load_utterances, mel_statistics
 
-    data = read_yaml(config_path)
-    data = apply_sets(data, sets or {})
-    model_fields = dict(data.get("model") or {})
-    train_cfg = _section(TrainConfig, data, "train")
-    train_cfg = dataclasses.replace(train_cfg, **{k: v for k, v in overrides.items() if v is not None})
-    data_cfg = _section(DataConfig, data, "data")
+    stage = load_stage_config(config_path, sets, TTSStageConfig)
+    model_fields = dict(stage.model)
+    train_cfg = dataclasses.replace(stage.train, **{k: v for k, v in overrides.items() if v is not None})
+    data_cfg = stage.data
     manifest, root = data_cfg.resolve()
     probe = TTSConfig.from_dict({k: v for k, v in model_fields.items() if k not in ("mel_mean", "mel_std", "n_speakers")}
                                 | ({"n_speakers": 1} if model_fields.get("cond_mode") == "speaker_embedding" else {}))
@@ -148,7 +71,7 @@ def train(config_path: Path, overrides: dict, resume: str = "auto", export: Opti
 
     cfg, tcfg, utts, speakers, data_info = build(config_path, overrides, sets=sets)
     device = local_device(tcfg.device)  # cuda -> cuda:LOCAL_RANK, current device before NCCL starts
-    rank, world = _dist()
+    rank, world = distributed()
     if tcfg.threads:
         torch.set_num_threads(tcfg.threads)
     out = Path(tcfg.out_dir)
@@ -252,8 +175,6 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     overrides = {"out_dir": args.out_dir, "max_steps": args.max_steps, "max_minutes": args.max_minutes,
                  "seed": args.seed, "threads": args.threads}
-    from ttsf.train.av_common import parse_overrides
-
     sets = parse_overrides(args.set)
     if args.mel_stats:
         from ttsf.tts.data import mel_statistics

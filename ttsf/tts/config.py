@@ -13,8 +13,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any, Mapping, Optional, Union
 
-import yaml
-
+from ttsf.config import DictConfig, read_yaml
 from ttsf.media import MelConfig
 
 COND_MODES = ("none", "speaker_embedding", "face")
@@ -27,7 +26,7 @@ def _default_mel() -> MelConfig:
 
 
 @dataclasses.dataclass(frozen=True)
-class TTSConfig:
+class TTSConfig(DictConfig):
     n_vocab: int = 0  # 0: the front-end's symbol table size (filled in by __post_init__)
     n_mels: int = 80
     # text encoder
@@ -107,23 +106,13 @@ class TTSConfig:
         d["dec_channels"] = list(self.dec_channels)
         return d
 
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "TTSConfig":
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - names)
-        if unknown:
-            raise ValueError(f"unknown TTS config fields {unknown}; valid: {sorted(names)}")
-        return cls(**dict(d))
-
     def replace(self, **kw) -> "TTSConfig":
         return dataclasses.replace(self, **kw)
 
 
 def load_config(path: Union[str, Path], overrides: Optional[Mapping[str, Any]] = None) -> TTSConfig:
     """Read a YAML file (fields at top level or under ``model:``) into a :class:`TTSConfig`."""
-    data = yaml.safe_load(Path(path).read_text()) or {}
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping")
+    data = read_yaml(path)
     fields = dict(data["model"] if "model" in data else data)
     fields.update(overrides or {})
     return TTSConfig.from_dict(fields)

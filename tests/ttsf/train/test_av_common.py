@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from ttsf.train.av_common import parse_overrides, read_config
+from ttsf.config import parse_overrides
+from ttsf.train.av_common import read_config
 
 CONFIGS = Path(__file__).resolve().parents[3] / "configs"
 
@@ -66,7 +67,10 @@ def test_resume_training_restores_parts_and_checks_config(tmp_path):
 def test_resume_refuses_a_changed_training_recipe(tmp_path):
     import torch
 
-    from ttsf.train.av_common import TRAIN_DEFAULTS, resume_training, save_atomic, training_recipe
+    from ttsf.train.av_common import resume_training, save_atomic, training_recipe
+    from ttsf.train.config import AVStageConfig
+
+    TRAIN_DEFAULTS = AVStageConfig().as_dict()["train"]
 
     last = tmp_path / "last.pt"
     tc = {**TRAIN_DEFAULTS, "window": 8, "motion_window": 32}
@@ -85,7 +89,10 @@ def test_resume_refuses_a_changed_training_recipe(tmp_path):
 def test_lr_warm_up_is_linear_then_flat_and_depends_only_on_the_step():
     import torch
 
-    from ttsf.train.av_common import TRAIN_DEFAULTS, warm_up_lr
+    from ttsf.train.av_common import warm_up_lr
+    from ttsf.train.config import AVStageConfig
+
+    TRAIN_DEFAULTS = AVStageConfig().as_dict()["train"]
 
     opt = torch.optim.Adam(torch.nn.Linear(2, 2).parameters(), lr=123.0)
     tc = {**TRAIN_DEFAULTS, "lr": 1e-3, "lr_warmup": 4}
