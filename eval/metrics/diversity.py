@@ -24,13 +24,14 @@ import numpy as np
 import torch
 
 from eval.metrics import visual
-from eval.metrics.base import BackendSpec, ItemError, Metric, MetricSpec
+from eval.metrics.base import BackendSpec, ItemError, MetricSpec
+from eval.metrics.item_mean import ItemMetric
 
 #: (left, top, right, bottom) margins as fractions of the detected box.
 CROP_MARGINS = {"hopenet": (0.5, 0.75, 0.5, 0.25), "whenet": (0.2, 0.1, 0.2, 0.1)}
 
 
-class Diversity(Metric):
+class Diversity(ItemMetric):
     """Head-pose diversity in degrees (higher is more varied motion)."""
 
     spec = MetricSpec(
@@ -60,7 +61,6 @@ class Diversity(Metric):
         self.detector = detector
         self.batch_size = batch_size
         self._net = None
-        self.weights_sha256: Optional[str] = None
 
     def network(self):
         if self._net is None:
@@ -118,10 +118,7 @@ class Diversity(Metric):
         return item.cached(f"pose:{visual.source_key(item, 'gen_video')}:{self.detector}:{self.backend.name}:"
                            f"{self.weights_sha256}:{self.frame_stride}", run)
 
-    def reset(self) -> None:
-        self._values: list[float] = []
-
-    def update(self, item: Any) -> Optional[Mapping[str, float]]:
+    def score(self, item: Any) -> Mapping[str, float]:
         from eval.metrics.functional.pose import pose_diversity
 
         angles, index = self.pose_track(item)
@@ -130,19 +127,5 @@ class Diversity(Metric):
             raise ItemError(f"head pose needs >= 2 frames with a face, got {len(angles)} of {n_frames}",
                             code="no_face")
         value = pose_diversity(angles)
-        self._values.append(value)
         missing = int(n_frames - visual.faces(item, "gen_video", self.detector).found.sum())
         return {"diversity": value, "frames_scored": float(len(angles)), "no_face_frames": float(missing)}
-
-    def compute(self) -> Mapping[str, float]:
-        if not self._values:
-            raise ItemError("no item was scored", code="empty")
-        return {"diversity": float(np.mean(self._values)), "n_items": float(len(self._values))}
-
-    def state(self) -> dict:
-        return {"backend": self.backend.name, "values": list(self._values)}
-
-    def merge(self, other_state: dict) -> None:
-        if other_state["backend"] != self.backend.name:
-            raise ValueError(f"cannot merge {other_state['backend']} state into {self.backend.name}")
-        self._values.extend(other_state["values"])

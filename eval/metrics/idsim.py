@@ -22,10 +22,11 @@ from typing import Any, Mapping, Optional
 import numpy as np
 
 from eval.metrics import visual
-from eval.metrics.base import BackendSpec, ItemError, Metric, MetricSpec
+from eval.metrics.base import BackendSpec, ItemError, MetricSpec
+from eval.metrics.item_mean import ItemMetric
 
 
-class IDSim(Metric):
+class IDSim(ItemMetric):
     """Mean cosine similarity of face embeddings (higher is better)."""
 
     spec = MetricSpec(
@@ -57,7 +58,6 @@ class IDSim(Metric):
         self.weights_path = weights
         self.detector = detector
         self._embedder = None
-        self.weights_sha256: Optional[str] = None
 
     def embedder(self):
         if self._embedder is None:
@@ -70,10 +70,7 @@ class IDSim(Metric):
             self._embedder = SFaceEmbedder(path) if self.backend.name == "sface" else ArcFaceEmbedder(path)
         return self._embedder
 
-    def reset(self) -> None:
-        self._values: list[float] = []
-
-    def update(self, item: Any) -> Optional[Mapping[str, float]]:
+    def score(self, item: Any) -> Mapping[str, float]:
         embed = self.embedder()
         gen_faces, gen_index = visual.aligned_faces(item, "gen_video", self.detector)
         n_frames = len(visual.frames(item, "gen_video"))
@@ -89,18 +86,4 @@ class IDSim(Metric):
                 raise ItemError("no frame index has a face in both gen_video and ref_video", code="no_face")
             cosines = np.sum(gen[gen_pos] * embed(ref_faces[ref_pos]), axis=1)
         value = float(np.mean(cosines))
-        self._values.append(value)
         return {"idsim": value, "frames_scored": float(len(cosines)), "no_face_frames": float(n_frames - len(gen_index))}
-
-    def compute(self) -> Mapping[str, float]:
-        if not self._values:
-            raise ItemError("no item was scored", code="empty")
-        return {"idsim": float(np.mean(self._values)), "n_items": float(len(self._values))}
-
-    def state(self) -> dict:
-        return {"backend": self.backend.name, "values": list(self._values)}
-
-    def merge(self, other_state: dict) -> None:
-        if other_state["backend"] != self.backend.name:
-            raise ValueError(f"cannot merge {other_state['backend']} state into {self.backend.name}")
-        self._values.extend(other_state["values"])

@@ -29,6 +29,12 @@ from ttsf import media
 
 log = logging.getLogger(__name__)
 
+#: Version of the scored per-item results and metric states this stage checkpoints; part of
+#: every score's content key (:func:`metric_identity`), so a bump makes old checkpoints stale
+#: (recomputed, never merged). 2: every per-item metric keeps its state through
+#: :class:`eval.metrics.item_mean.ItemMetric` (issue 13: declared values, ``n_items``).
+SCORE_VERSION = "2"
+
 FIELDS = ("gen_video", "gen_audio", "ref_video", "ref_audio", "source_image", "text")
 
 
@@ -99,7 +105,8 @@ def metric_identity(metric: Metric) -> dict:
     if explicit:
         path = Path(explicit)
         weights["explicit"] = file_sha256(path) if path.is_file() else f"missing:{path}"
-    return {"name": metric.spec.name, "version": metric.spec.version, "backend": metric.backend.name,
+    return {"score_version": SCORE_VERSION, "name": metric.spec.name, "version": metric.spec.version,
+            "backend": metric.backend.name,
             "options": {k: str(v) for k, v in sorted(metric.options.items())}, "weights": weights}
 
 

@@ -32,13 +32,14 @@ from typing import Any, Mapping, Optional
 import numpy as np
 
 from eval.metrics import visual
-from eval.metrics.base import BackendSpec, ItemError, Metric, MetricSpec
+from eval.metrics.base import BackendSpec, ItemError, MetricSpec
+from eval.metrics.item_mean import ItemMetric
 
 #: Fraction of frames that may lack a face before an item is refused.
 MAX_MISSING_FACE_FRACTION = 0.5
 
 
-class LSE(Metric):
+class LSE(ItemMetric):
     """Lip-sync error: ``lse_c`` (confidence, higher is better) and ``lse_d`` (distance, lower)."""
 
     spec = MetricSpec(
@@ -74,7 +75,8 @@ class LSE(Metric):
         self.weights_path = weights
         self.batch_size = batch_size
         self._net = None
-        self.weights_sha256: Optional[str] = None
+        self.add_state("lse_c")
+        self.add_state("lse_d")
 
     def network(self):
         if self._net is None:
@@ -86,9 +88,6 @@ class LSE(Metric):
             self._net = load_syncnet(path).to(self.device)
         return self._net
 
-    def reset(self) -> None:
-        self._items: list[dict] = []
-
     def speech(self, item: Any) -> np.ndarray:
         """16 kHz speech of the item: ``gen_audio`` if set, else the video's audio track
         (shared with the audio metrics through :mod:`eval.metrics.audio`)."""
@@ -96,11 +95,9 @@ class LSE(Metric):
 
         return audio(item, "gen_audio", visual.SAMPLE_RATE)
 
-    def update(self, item: Any) -> Optional[Mapping[str, float]]:
+    def score(self, item: Any) -> Mapping[str, float]:
         if self.backend.name == "landmark_cca":
-            values = self._update_landmark(item)
-            self._items.append(values)
-            return values
+            return self._score_landmark(item)
         from eval.metrics.functional.lse import (audio_embeddings, lse_from_distances, n_windows,
                                                  offset_distances, to_int16_scale, video_embeddings)
 
@@ -125,12 +122,10 @@ class LSE(Metric):
         video_emb = all_video[:windows]
         audio_emb = audio_embeddings(net, to_int16_scale(audio), windows, self.batch_size, self.device)
         result = lse_from_distances(offset_distances(video_emb, audio_emb, self.vshift), self.vshift)
-        values = {"lse_c": result["lse_c"], "lse_d": result["lse_d"], "offset": float(result["offset"]),
-                  "windows": float(windows), "no_face_frames": float(track.n_missing)}
-        self._items.append(values)
-        return values
+        return {"lse_c": result["lse_c"], "lse_d": result["lse_d"], "offset": float(result["offset"]),
+                "windows": float(windows), "no_face_frames": float(track.n_missing)}
 
-    def _update_landmark(self, item: Any) -> dict:
+    def _score_landmark(self, item: Any) -> dict:
         """``landmark_cca``: dlib lip landmarks + MFCCs, canonical correlation over offsets."""
         from eval.metrics.functional.lse import to_int16_scale
         from eval.metrics.functional.lse_landmark import MIN_OVERLAP, landmark_lse
@@ -152,20 +147,3 @@ class LSE(Metric):
         result = landmark_lse(landmarks, to_int16_scale(audio[:usable * 640]), self.vshift)
         return {"lse_c": result["lse_c"], "lse_d": result["lse_d"], "offset": float(result["offset"]),
                 "windows": float(usable), "no_face_frames": float(track.n_missing)}
-
-    def compute(self) -> Mapping[str, float]:
-        if not self._items:
-            raise ItemError("no item was scored", code="empty")
-        return {
-            "lse_c": float(np.mean([v["lse_c"] for v in self._items])),
-            "lse_d": float(np.mean([v["lse_d"] for v in self._items])),
-            "n_items": float(len(self._items)),
-        }
-
-    def state(self) -> dict:
-        return {"backend": self.backend.name, "items": [dict(v) for v in self._items]}
-
-    def merge(self, other_state: dict) -> None:
-        if other_state["backend"] != self.backend.name:
-            raise ValueError(f"cannot merge {other_state['backend']} state into {self.backend.name}")
-        self._items.extend(dict(v) for v in other_state["items"])

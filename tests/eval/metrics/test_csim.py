@@ -33,7 +33,7 @@ def test_same_voice_scores_higher_than_other_voices(speech):
     assert identical == pytest.approx(1.0, abs=1e-6)
     assert same > 0.8 and max(others) < same - 0.15
     result = metric.compute()
-    assert result["n"] == 4 and result["csim"] == pytest.approx(np.mean([same, *others, identical]))
+    assert result["n_items"] == 4 and result["csim"] == pytest.approx(np.mean([same, *others, identical]))
     assert metric.info["paper_comparable"] is False and metric.info["weights_sha256"].startswith("39373b86")
 
 

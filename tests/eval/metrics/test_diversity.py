@@ -91,7 +91,8 @@ def test_diversity_rank_correlates_with_ground_truth_pose(tiny_corpus, whenet):
     for meta in sorted((tiny_corpus / "main").glob("*/*.json")):
         gt = json.loads(meta.read_text())
         truth.append(pose_diversity(np.array([gt["yaw"], gt["pitch"], gt["roll"]]).T))
-        estimate.append(whenet.update(Sample(meta.stem, gen_video=meta.with_suffix(".mp4")))["diversity"])
+        item_id = f"{meta.parent.name}/{meta.stem}"  # ids are unique per corpus (a repeat is refused)
+        estimate.append(whenet.update(Sample(item_id, gen_video=meta.with_suffix(".mp4")))["diversity"])
     assert len(truth) >= 12
     rho = spearmanr(truth, estimate).statistic
     assert rho >= 0.8, (rho, truth, estimate)
@@ -100,7 +101,7 @@ def test_diversity_rank_correlates_with_ground_truth_pose(tiny_corpus, whenet):
 
 def test_merge_and_backend_guard():
     a, b = Diversity("whenet"), Diversity("whenet")
-    a._values, b._values = [1.0, 3.0], [5.0]
+    a._items, b._items = {"x": {"diversity": 1.0}, "y": {"diversity": 3.0}}, {"z": {"diversity": 5.0}}
     a.merge(b.state())
     assert a.compute()["diversity"] == pytest.approx(3.0)
     with pytest.raises(ValueError):

@@ -47,7 +47,7 @@ def test_speech_zero_when_identical_and_grows_with_pitch_shift(speech):
     rms = float(np.sqrt(np.mean(f0_ref[f0_ref > 0] ** 2)))
     for k in (2, 4):
         assert values[k] == pytest.approx(rms * (2 ** (k / 12) - 1), rel=0.3)
-    assert metric.compute()["n"] == 3
+    assert metric.compute()["n_items"] == 3
 
 
 def test_silent_audio_is_an_error_never_zero(speech):
@@ -55,4 +55,6 @@ def test_silent_audio_is_an_error_never_zero(speech):
     with pytest.raises(ItemError) as info:
         metric.update(Sample("s", gen_audio=speech["silence"], ref_audio=speech["slt_a"]))
     assert info.value.code == "silent_audio"
-    assert math.isnan(metric.compute()["f0_rmse"]) and metric.compute()["n"] == 0
+    with pytest.raises(ItemError, match="no item was scored") as info:  # missing with a reason, never 0 or NaN
+        metric.compute()
+    assert info.value.code == "empty"

@@ -40,7 +40,7 @@ def test_zero_on_identical_audio_and_grows_with_pitch_shift(speech):
     assert values[0] == 0.0
     assert 0.5 < values[1] < values[2]
     result = metric.compute()
-    assert result["n"] == 3 and result["mcd"] == pytest.approx(np.mean(values))
+    assert result["n_items"] == 3 and result["mcd"] == pytest.approx(np.mean(values))
     assert metric.info["options"] == {"mode": "dtw"}
 
 
@@ -55,7 +55,9 @@ def test_bad_input_is_an_item_error_with_reason(speech, tmp_path):
     with pytest.raises(ItemError) as info:
         metric.update(Sample("r", gen_audio=speech["slt_a"]))
     assert info.value.code == "missing_input"
-    assert metric.compute()["n"] == 0 and np.isnan(metric.compute()["mcd"])
+    with pytest.raises(ItemError, match="no item was scored") as info:  # missing with a reason, never 0 or NaN
+        metric.compute()
+    assert info.value.code == "empty"
     with pytest.raises(ValueError, match="mode"):
         create("mcd", mode="fast")
 
@@ -66,7 +68,7 @@ def test_shards_merge_exactly(speech):
     b = two.update(Sample("b", gen_audio=speech["slt_a_up2"], ref_audio=speech["slt_a"]))["mcd"]
     merged.merge(one.state())
     merged.merge(two.state())
-    assert merged.compute() == {"mcd": np.mean([a, b]), "mcd_std": np.std([a, b]), "n": 2.0}
+    assert merged.compute() == {"mcd": np.mean([a, b]), "mcd_std": np.std([a, b]), "n_items": 2.0}
     with pytest.raises(ValueError, match="both shards"):
         merged.merge(two.state())
     with pytest.raises(ValueError, match="different backend/options"):
