@@ -8,6 +8,7 @@ import logging
 import os
 import platform
 import random
+import time
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
@@ -15,6 +16,7 @@ import numpy as np
 import torch
 
 log = logging.getLogger(__name__)
+
 
 def read_config(path, overrides: Optional[Mapping[str, Any]] = None) -> dict:
     """A face/joint stage config as the plain mapping the training code reads: sections
@@ -282,3 +284,54 @@ def write_json(path: Path, data: dict) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=1, sort_keys=True, default=str))
     tmp.replace(path)
+
+
+# ----------------------------------------------------------------------------- steps shared by face and joint
+
+
+def make_optimisers(tc: Mapping[str, Any], generator: torch.nn.Module, disc: torch.nn.Module):
+    """Adam for the generator side and for the discriminator (``train.lr``, ``train.betas``)."""
+    betas = tuple(tc["betas"])
+    return (torch.optim.Adam(generator.parameters(), lr=float(tc["lr"]), betas=betas),
+            torch.optim.Adam(disc.parameters(), lr=float(tc["lr"]), betas=betas))
+
+
+def open_run_dir(out: Path, info: dict, rank: int) -> Optional["CsvLog"]:
+    """Rank 0: create ``out``, write ``run.json`` and open ``losses.csv``; other ranks: None."""
+    if rank != 0:
+        return None
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "run.json", info)
+    return CsvLog(out / "losses.csv")
+
+
+def generator_update(module: torch.nn.Module, opt: torch.optim.Optimizer, tc: Mapping[str, Any], world: int) -> None:
+    """The optimiser step after the micro-batches: average over ranks, clip, step."""
+    allreduce_grads(module, world)
+    torch.nn.utils.clip_grad_norm_(module.parameters(), float(tc["grad_clip"]))
+    opt.step()
+
+
+def add_micro_batch(sums: dict, values: Mapping[str, Any], accum: int) -> None:
+    """``sums[key] += value / accum`` for every (tensor or number) value of one micro-batch."""
+    for key, v in values.items():
+        sums[key] = sums.get(key, 0.0) + float(v.detach() if torch.is_tensor(v) else v) / accum
+
+
+def end_of_step(stage: str, row: dict, tc: Mapping[str, Any], rank: int, csv_log: Optional["CsvLog"], t0: float,
+                grid, checkpoint, logger: logging.Logger = log) -> bool:
+    """After optimiser step ``row["step"]``: log it (every ``log_every`` steps and the first),
+    write a sample grid (``grid(step)``, rank 0, every ``sample_every``), checkpoint
+    (``checkpoint()``, every ``ckpt_every``); returns True when ``max_minutes`` is spent."""
+    step = row["step"]
+    if csv_log and (step % int(tc["log_every"]) == 0 or step == 1):
+        csv_log.write(row)
+        logger.info("%s step %d: %s", stage, step, {k: round(v, 4) for k, v in row.items() if isinstance(v, float)})
+    if rank == 0 and tc["sample_every"] and step % int(tc["sample_every"]) == 0:
+        grid(step)
+    if tc["ckpt_every"] and step % int(tc["ckpt_every"]) == 0:
+        checkpoint()
+    if tc["max_minutes"] is not None and time.time() - t0 > 60 * float(tc["max_minutes"]):
+        logger.info("stopping at step %d: max_minutes reached", step)
+        return True
+    return False

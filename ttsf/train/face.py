@@ -26,10 +26,11 @@ from typing import Optional
 import numpy as np
 import torch
 
-from ttsf.train.av_common import (CsvLog, accum_steps, allreduce_grads, amp_dtype, broadcast_parameters,
-                                  build_aux_losses, data_record, draw_batch, manifest_sha256, read_config, resolve_root, resume_training,
-                                  run_info, save_atomic, save_grid, start_run, training_recipe, warm_up_lr,
-                                  write_json)
+from ttsf.train.av_common import (accum_steps, add_micro_batch, allreduce_grads, amp_dtype, broadcast_parameters,
+                                  build_aux_losses, data_record, draw_batch, end_of_step, generator_update,
+                                  make_optimisers, manifest_sha256, open_run_dir, read_config, resolve_root,
+                                  resume_training, run_info, save_atomic, save_grid, start_run, training_recipe,
+                                  warm_up_lr)
 
 log = logging.getLogger(__name__)
 
@@ -75,13 +76,49 @@ def discriminator_step(disc, opt_d, real: torch.Tensor, fake: torch.Tensor, step
     return out
 
 
+def generator_micro_step(face, disc, mods: dict, weights, batch: dict, tc: dict, device, accum: int) -> dict:
+    """G losses of one micro-batch (source frame + driving frame of the same clip -> driving
+    frame), scaled by ``1/accum`` and backpropagated; returns the tensors the step logs and
+    the discriminator needs."""
+    from ttsf.losses.gan import g_loss
+    from ttsf.losses.weights import weighted_total
+
+    source = batch["source"].to(device)
+    target = batch["frames"][:, 0].to(device)
+    disc.requires_grad_(False)  # the G losses' backward must not add to D's accumulated gradients
+    with autocast(device, tc["amp"]):
+        enc = face.encode(source)
+        f_m = face.motion_of(target)
+        f_lip = torch.zeros_like(f_m) if tc["lip_input"] == "none" else None
+        fake = face.generate(enc["feats"], enc["f_id"], f_m, f_lip)
+        rec, l1, perc = mods["rec"](fake.float(), target)
+        losses = {"loss_rec": rec}
+        if weights.gan:
+            losses["loss_gan"] = g_loss(disc(fake).float())
+        if weights.id and mods["id"] is not None:
+            losses["loss_id"] = mods["id"](fake.float(), target)
+        total = weighted_total(losses, weights)
+    (total / accum).backward()
+    return {"source": source, "target": target, "fake": fake, "losses": losses,
+            "logged": {"loss": total, "l1": l1, "perceptual": perc, **losses}}
+
+
+def save_face(path: Path, full: bool, step: int, fcfg, face, disc, opt_g, opt_d, tc: dict, meta: dict) -> None:
+    """``face.pt`` (weights; ``full=False``) or ``last.pt`` (also D and optimisers, to resume)."""
+    blob = {"format": FACE_FORMAT, "face_config": fcfg.to_dict(), "model": face.state_dict(), "step": step,
+            "meta": meta}
+    if full:
+        blob.update(disc=disc.state_dict(), opt_g=opt_g.state_dict(), opt_d=opt_d.state_dict(),
+                    recipe=training_recipe(tc))
+    save_atomic(blob, path)
+
+
 def train(cfg: dict, resume: bool = True) -> dict:
     """Run the face stage described by ``cfg`` (see :func:`read_config`); returns history."""
     from ttsf.face.config import FaceConfig
     from ttsf.face.discriminator import Discriminator
     from ttsf.face.model import FaceBranch
-    from ttsf.losses.gan import g_loss
-    from ttsf.losses.weights import LossWeights, weighted_total
+    from ttsf.losses.weights import LossWeights
     from ttsf.train.av_data import AVClips, collate
 
     tc, lc, dc = cfg["train"], cfg["losses"], cfg["data"]
@@ -95,9 +132,7 @@ def train(cfg: dict, resume: bool = True) -> dict:
                    preload=bool(dc["preload"]), limit=dc["limit"])
     face, disc = FaceBranch(fcfg).to(device), Discriminator(fcfg).to(device)
     mods, loss_info = build_aux_losses(lc, device)
-    betas = tuple(tc["betas"])
-    opt_g = torch.optim.Adam(face.parameters(), lr=float(tc["lr"]), betas=betas)
-    opt_d = torch.optim.Adam(disc.parameters(), lr=float(tc["lr"]), betas=betas)
+    opt_g, opt_d = make_optimisers(tc, face, disc)
     out = Path(tc["out_dir"])
     step = 0
     last = out / "last.pt"
@@ -110,24 +145,15 @@ def train(cfg: dict, resume: bool = True) -> dict:
     info = run_info(cfg, {"stage": "face", "losses": loss_info, "data": {
         "root": str(root), "manifest": dc["train"], "sha256": manifest_sha256(root, dc["train"]),
         "clips": len(data), "failed": data.failed}, "world_size": world})
-    if rank == 0:
-        out.mkdir(parents=True, exist_ok=True)
-        write_json(out / "run.json", info)
-    csv_log = CsvLog(out / "losses.csv") if rank == 0 else None
+    csv_log = open_run_dir(out, info, rank)
     history: list[dict] = []
     t0 = time.time()
-    amp = tc["amp"]
+    meta = {"losses": loss_info, "data_sha256": info["data"]["sha256"], "seed": tc["seed"],
+            "data": data_record(dc, root, info["data"]["sha256"])}
 
     def checkpoint(path: Path, full: bool):
-        if rank != 0:
-            return
-        blob = {"format": FACE_FORMAT, "face_config": fcfg.to_dict(), "model": face.state_dict(), "step": step,
-                "meta": {"losses": loss_info, "data_sha256": info["data"]["sha256"], "seed": tc["seed"],
-                         "data": data_record(dc, root, info["data"]["sha256"])}}
-        if full:
-            blob.update(disc=disc.state_dict(), opt_g=opt_g.state_dict(), opt_d=opt_d.state_dict(),
-                        recipe=training_recipe(tc))
-        save_atomic(blob, path)
+        if rank == 0:
+            save_face(path, full, step, fcfg, face, disc, opt_g, opt_d, tc, meta)
 
     accum = accum_steps(tc)
     while step < int(tc["steps"]):
@@ -138,42 +164,18 @@ def train(cfg: dict, resume: bool = True) -> dict:
         d_out, sums = {}, {}
         for k in range(accum):  # micro-batches: losses / accum, gradients summed
             batch = collate([data.sample(int(i), 1, u=(a, b)) for i, a, b, _ in picks[k, rank]])
-            source = batch["source"].to(device)
-            target = batch["frames"][:, 0].to(device)
-            disc.requires_grad_(False)  # the G losses' backward must not add to D's accumulated gradients
-            with autocast(device, amp):
-                enc = face.encode(source)
-                f_m = face.motion_of(target)
-                f_lip = torch.zeros_like(f_m) if tc["lip_input"] == "none" else None
-                fake = face.generate(enc["feats"], enc["f_id"], f_m, f_lip)
-                rec, l1, perc = mods["rec"](fake.float(), target)
-                losses = {"loss_rec": rec}
-                if weights.gan:
-                    losses["loss_gan"] = g_loss(disc(fake).float())
-                if weights.id and mods["id"] is not None:
-                    losses["loss_id"] = mods["id"](fake.float(), target)
-                total = weighted_total(losses, weights)
-            (total / accum).backward()
-            for key, v in {"loss": total, "l1": l1, "perceptual": perc, **losses}.items():
-                sums[key] = sums.get(key, 0.0) + float(v.detach()) / accum
+            res = generator_micro_step(face, disc, mods, weights, batch, tc, device, accum)
+            add_micro_batch(sums, res["logged"], accum)
             if weights.gan:
-                d_out = discriminator_step(disc, opt_d, target, fake, step, lc, device, amp, world, k, accum)
-        allreduce_grads(face, world)
-        torch.nn.utils.clip_grad_norm_(face.parameters(), float(tc["grad_clip"]))
-        opt_g.step()
+                d_out = discriminator_step(disc, opt_d, res["target"], res["fake"], step, lc, device, tc["amp"],
+                                           world, k, accum)
+        generator_update(face, opt_g, tc, world)
         step += 1
         row = {"step": step, **{k: sums[k] for k in ("loss", "l1", "perceptual")}, "lr": lr,
-               **{k: sums[k] for k in losses}, **d_out, "seconds": round(time.time() - t0, 2)}
+               **{k: sums[k] for k in res["losses"]}, **d_out, "seconds": round(time.time() - t0, 2)}
         history.append(row)
-        if csv_log and (step % int(tc["log_every"]) == 0 or step == 1):
-            csv_log.write(row)
-            log.info("face step %d: %s", step, {k: round(v, 4) for k, v in row.items() if isinstance(v, float)})
-        if rank == 0 and tc["sample_every"] and step % int(tc["sample_every"]) == 0:
-            save_grid(out / "samples" / f"step_{step:07d}.png", source, fake, target)
-        if tc["ckpt_every"] and step % int(tc["ckpt_every"]) == 0:
-            checkpoint(last, True)
-        if tc["max_minutes"] is not None and time.time() - t0 > 60 * float(tc["max_minutes"]):
-            log.info("stopping at step %d: max_minutes reached", step)
+        grid = lambda s: save_grid(out / "samples" / f"step_{s:07d}.png", res["source"], res["fake"], res["target"])  # noqa: E731
+        if end_of_step("face", row, tc, rank, csv_log, t0, grid, lambda: checkpoint(last, True), log):
             break
     checkpoint(last, True)
     checkpoint(out / "face.pt", False)

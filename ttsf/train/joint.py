@@ -27,10 +27,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from ttsf.train.av_common import (CsvLog, accum_steps, allreduce_grads, broadcast_parameters, build_aux_losses,
-                                  data_record, draw_batch, manifest_sha256, read_config, resolve_root, resume_training,
-                                  run_info, save_atomic, save_grid, start_run, training_recipe, warm_up_lr,
-                                  write_json)
+from ttsf.train.av_common import (accum_steps, add_micro_batch, broadcast_parameters, build_aux_losses, data_record,
+                                  draw_batch, end_of_step, generator_update, make_optimisers, manifest_sha256,
+                                  open_run_dir, read_config, resolve_root, resume_training, run_info, save_atomic,
+                                  save_grid, start_run, training_recipe, warm_up_lr)
 from ttsf.train.face import autocast, discriminator_step, load_face
 
 log = logging.getLogger(__name__)
@@ -144,17 +144,27 @@ def joint_step_losses(out: dict, batch: dict, mods: dict, weights, disc, device)
     return {"losses": losses, "l1": float(l1), "perceptual": float(perc), "fake_flat": ff, "real_flat": rf}
 
 
-def train(cfg: dict, resume: bool = True) -> dict:
-    from ttsf.face.discriminator import Discriminator
-    from ttsf.losses.weights import LossWeights, weighted_total
-    from ttsf.model import TTSF, TTSFConfig
+def mel_statistics(data) -> tuple[float, float]:
+    """Mean and standard deviation of every mel value of the training clips (float64 sums)."""
+    mels = [data.record(i)["mel"].double() for i in range(len(data))]
+    n = sum(m.numel() for m in mels)
+    mean = sum(float(m.sum()) for m in mels) / n
+    std = max(sum(float((m * m).sum()) for m in mels) / n - mean * mean, 0.0) ** 0.5
+    log.info("mel statistics from %d clips: mean %.4f std %.4f", len(mels), mean, std)
+    return mean, std
+
+
+def build_model_and_data(cfg: dict, device):
+    """The training clips and the joint model (TTS fields from ``init.tts`` or ``model.tts``;
+    ``mel_mean``/``mel_std`` from the clips when not given), its ``init`` weights loaded.
+    Returns ``(model, data, root, init record)``."""
     from ttsf.media import mel as mel_spectrogram
-    from ttsf.train.av_data import AVClips, collate
+    from ttsf.model import TTSF, TTSFConfig
+    from ttsf.train.av_data import AVClips
     from ttsf.tts.config import TTSConfig
     from ttsf.tts.text import text_to_tokens
 
-    tc, lc, dc = cfg["train"], cfg["losses"], cfg["data"]
-    rank, world, device, rng = start_run(tc)
+    lc, dc = cfg["losses"], cfg["data"]
     model_cfg = dict(cfg["model"])
     tts_fields = tts_fields_for(model_cfg, cfg["init"])
     probe = TTSConfig.from_dict({**{k: v for k, v in tts_fields.items() if k not in ("mel_mean", "mel_std")},
@@ -166,21 +176,57 @@ def train(cfg: dict, resume: bool = True) -> dict:
                    sample_rate=mel_cfg.sample_rate, hop=mel_cfg.hop_length, preload=bool(dc["preload"]),
                    limit=dc["limit"], mfcc=str(lc["sync"]).startswith("syncnet:"))
     if tts_fields.get("mel_mean") is None or tts_fields.get("mel_std") is None:
-        mels = [data.record(i)["mel"].double() for i in range(len(data))]
-        n = sum(m.numel() for m in mels)
-        mean = sum(float(m.sum()) for m in mels) / n
-        std = max(sum(float((m * m).sum()) for m in mels) / n - mean * mean, 0.0) ** 0.5
+        mean, std = mel_statistics(data)
         tts_fields.update(mel_mean=mean, mel_std=std)
-        log.info("mel statistics from %d clips: mean %.4f std %.4f", len(mels), mean, std)
     model_cfg["tts"] = tts_fields
     model = TTSF(TTSFConfig.from_dict(model_cfg)).to(device)
-    init_done = init_from(model, cfg["init"], device)
+    return model, data, root, init_from(model, cfg["init"], device)
+
+
+def windows(tc: dict) -> tuple[int, int]:
+    """``(train.window, train.motion_window)``: rendered frames and the motion sampler's window."""
+    window = int(tc["window"])
+    motion_window = int(tc["motion_window"] or window)
+    if motion_window < window:
+        raise ValueError(f"train.motion_window {motion_window} < train.window {window}")
+    return window, motion_window
+
+
+def generator_micro_step(model, disc, mods: dict, weights, batch: dict, mine: np.ndarray, tc: dict, device,
+                         cfm_gen, accum: int) -> tuple[dict, dict, dict]:
+    """Joint losses of one micro-batch (``mine``: this rank's rows of :func:`draw_batch`),
+    scaled by ``1/accum`` and backpropagated. Returns ``(model outputs, losses, logged values)``."""
+    from ttsf.losses.weights import weighted_total
+
+    window, motion_window = windows(tc)
+    render_start = torch.from_numpy(np.minimum((mine[:, 3] * (motion_window - window + 1)).astype(np.int64),
+                                               motion_window - window))
+    dev_batch = {key: (v.to(device) if torch.is_tensor(v) else v) for key, v in batch.items()}
+    disc.requires_grad_(False)  # the G losses' backward must not add to D's accumulated gradients
+    with autocast(device, tc["amp"]):
+        out = model.joint_losses(dev_batch["source"], dev_batch["frames"], dev_batch["offsets"],
+                                 dev_batch["tokens"], dev_batch["token_lengths"], dev_batch["mel"],
+                                 dev_batch["mel_lengths"], cfm_gen, render=window, render_start=render_start)
+        res = joint_step_losses(out, dev_batch, mods, weights, disc, device)
+        total = weighted_total(res["losses"], weights)
+    (total / accum).backward()
+    logged = {"loss": total, **res["losses"], **{key: out[key] for key in ("tts_prior", "tts_duration", "tts_cfm")},
+              "l1": res["l1"], "perceptual": res["perceptual"]}
+    return out, res, logged
+
+
+def train(cfg: dict, resume: bool = True) -> dict:
+    from ttsf.face.discriminator import Discriminator
+    from ttsf.losses.weights import LossWeights
+    from ttsf.train.av_data import collate
+
+    tc, lc, dc = cfg["train"], cfg["losses"], cfg["data"]
+    rank, world, device, rng = start_run(tc)
+    model, data, root, init_done = build_model_and_data(cfg, device)
     weights = LossWeights.from_dict(lc["weights"])
     disc = Discriminator(model.cfg.face).to(device)
     mods, loss_info = build_aux_losses(lc, device)
-    betas = tuple(tc["betas"])
-    opt_g = torch.optim.Adam(model.parameters(), lr=float(tc["lr"]), betas=betas)
-    opt_d = torch.optim.Adam(disc.parameters(), lr=float(tc["lr"]), betas=betas)
+    opt_g, opt_d = make_optimisers(tc, model, disc)
     out_dir = Path(tc["out_dir"])
     last = out_dir / "last.pt"
     step = 0
@@ -194,27 +240,19 @@ def train(cfg: dict, resume: bool = True) -> dict:
                           "data": {"root": str(root), "manifest": dc["train"],
                                    "sha256": manifest_sha256(root, dc["train"]), "clips": len(data),
                                    "failed": data.failed}})
-    if rank == 0:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        write_json(out_dir / "run.json", info)
-    csv_log = CsvLog(out_dir / "losses.csv") if rank == 0 else None
+    csv_log = open_run_dir(out_dir, info, rank)
     meta = {"seed": tc["seed"], "data_sha256": info["data"]["sha256"], "losses": loss_info, "init": init_done,
             "torch": str(torch.__version__), "git": info["git"], "data": data_record(dc, root, info["data"]["sha256"])}
     history: list[dict] = []
     t0 = time.time()
-    amp = tc["amp"]
-    window = int(tc["window"])
-    motion_window = int(tc["motion_window"] or window)
-    if motion_window < window:
-        raise ValueError(f"train.motion_window {motion_window} < train.window {window}")
+    window, motion_window = windows(tc)
     cfm_gen = torch.Generator(device=device).manual_seed(int(tc["seed"]) * 7919 + rank + step)
 
     def save_last():
         if rank == 0:
-            blob = {"config": model.cfg.to_dict(), "model": model.state_dict(), "disc": disc.state_dict(),
-                    "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "step": step,
-                    "recipe": training_recipe(tc)}
-            save_atomic(blob, last)
+            save_atomic({"config": model.cfg.to_dict(), "model": model.state_dict(), "disc": disc.state_dict(),
+                         "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "step": step,
+                         "recipe": training_recipe(tc)}, last)
 
     accum = accum_steps(tc)
     while step < int(tc["steps"]):
@@ -226,45 +264,21 @@ def train(cfg: dict, resume: bool = True) -> dict:
         for k in range(accum):  # micro-batches: losses / accum, gradients summed
             mine = picks[k, rank]
             batch = collate([data.sample(int(i), motion_window, u=(a, b)) for i, a, b, _ in mine])
-            render_start = torch.from_numpy(np.minimum((mine[:, 3] * (motion_window - window + 1)).astype(np.int64),
-                                                       motion_window - window))
-            dev_batch = {key: (v.to(device) if torch.is_tensor(v) else v) for key, v in batch.items()}
-            disc.requires_grad_(False)  # the G losses' backward must not add to D's accumulated gradients
-            with autocast(device, amp):
-                out = model.joint_losses(dev_batch["source"], dev_batch["frames"], dev_batch["offsets"],
-                                         dev_batch["tokens"], dev_batch["token_lengths"], dev_batch["mel"],
-                                         dev_batch["mel_lengths"], cfm_gen, render=window,
-                                         render_start=render_start)
-                res = joint_step_losses(out, dev_batch, mods, weights, disc, device)
-                total = weighted_total(res["losses"], weights)
-            (total / accum).backward()
-            values = {"loss": total, **res["losses"], **{key: out[key] for key in ("tts_prior", "tts_duration", "tts_cfm")}}
-            for key, v in values.items():
-                sums[key] = sums.get(key, 0.0) + float(v.detach() if torch.is_tensor(v) else v) / accum
-            for key in ("l1", "perceptual"):
-                sums[key] = sums.get(key, 0.0) + float(res[key]) / accum
+            out, res, logged = generator_micro_step(model, disc, mods, weights, batch, mine, tc, device, cfm_gen, accum)
+            add_micro_batch(sums, logged, accum)
             if weights.gan:
-                d_out = discriminator_step(disc, opt_d, res["real_flat"], res["fake_flat"], step, lc, device, amp,
-                                           world, k, accum)
-        allreduce_grads(model, world)
-        torch.nn.utils.clip_grad_norm_(model.parameters(), float(tc["grad_clip"]))
-        opt_g.step()
+                d_out = discriminator_step(disc, opt_d, res["real_flat"], res["fake_flat"], step, lc, device,
+                                           tc["amp"], world, k, accum)
+        generator_update(model, opt_g, tc, world)
         step += 1
         row = {"step": step, **{key: sums[key] for key in ("loss", "l1", "perceptual")}, "lr": lr,
                **{key: sums[key] for key in res["losses"]},
                **{key: sums[key] for key in ("tts_prior", "tts_duration", "tts_cfm")}, **d_out,
                "seconds": round(time.time() - t0, 2)}
         history.append(row)
-        if csv_log and (step % int(tc["log_every"]) == 0 or step == 1):
-            csv_log.write(row)
-            log.info("joint step %d: %s", step, {k: round(v, 4) for k, v in row.items() if isinstance(v, float)})
-        if rank == 0 and tc["sample_every"] and step % int(tc["sample_every"]) == 0:
-            save_grid(out_dir / "samples" / f"step_{step:07d}.png", batch["source"], out["fake"][:, 0],
-                      out["real"][:, 0])
-        if tc["ckpt_every"] and step % int(tc["ckpt_every"]) == 0:
-            save_last()
-        if tc["max_minutes"] is not None and time.time() - t0 > 60 * float(tc["max_minutes"]):
-            log.info("stopping at step %d: max_minutes reached", step)
+        grid = lambda s: save_grid(out_dir / "samples" / f"step_{s:07d}.png", batch["source"],  # noqa: E731
+                                   out["fake"][:, 0], out["real"][:, 0])
+        if end_of_step("joint", row, tc, rank, csv_log, t0, grid, save_last, log):
             break
     save_last()
     if rank == 0:

@@ -28,7 +28,7 @@ import yaml
 
 from ttsf.config import parse_overrides
 from ttsf.train.av_common import distributed
-from ttsf.train.config import TTSStageConfig, load_stage_config
+from ttsf.train.config import TrainConfig, TTSStageConfig, load_stage_config
 
 log = logging.getLogger("ttsf.train.tts")
 
@@ -61,9 +61,68 @@ def build(config_path: Path, overrides: dict, need_stats: bool = True, sets: Opt
                                             "used": report.used, "skipped": report.skipped}
 
 
+LOSS_FIELDS = ["step", "epoch", "loss", "loss_prior", "loss_duration", "loss_cfm", "lr", "seconds"]
+
+
+def resume_point(resume: str, last: Path, cfg, model, opt, config_path: Path) -> tuple[Optional[Path], int, int]:
+    """``--resume`` (``auto``: ``last`` if present; ``no``; or a path) restored into ``model``,
+    ``opt`` and torch's RNG; returns ``(checkpoint or None, step, epoch)``."""
+    from ttsf.tts.checkpoint import read_checkpoint
+
+    resume_from = None if resume == "no" else (Path(resume) if resume != "auto" else (last if last.exists() else None))
+    if resume_from is None:
+        return None, 0, 0
+    blob = read_checkpoint(resume_from)
+    if blob["config"] != cfg.to_dict():
+        raise ValueError(f"{resume_from}: its model config differs from {config_path}; use --resume no or another out_dir")
+    model.load_state_dict(blob["model"])
+    opt.load_state_dict(blob["optimizer"])
+    torch.set_rng_state(blob["rng"])
+    log.info("resumed from %s at step %d (epoch %d)", resume_from, blob["step"], blob["epoch"])
+    return resume_from, blob["step"], blob["epoch"]
+
+
+def write_data_report(out: Path, data_info: dict) -> None:
+    """``data.json`` (manifest, hash, items used and skipped) in the run folder (rank 0)."""
+    out.mkdir(parents=True, exist_ok=True)
+    if data_info["skipped"]:
+        log.warning("%d training items skipped (see %s)", len(data_info["skipped"]), out / "data.json")
+    (out / "data.json").write_text(json.dumps(data_info, indent=1, sort_keys=True))
+
+
+def optimiser_step(net, model, opt, batch: dict, cfg, device, grad_clip: float) -> dict:
+    """One TTS step on a collated batch; returns the loss components as floats."""
+    cond = model.speaker_cond(batch["speakers"].to(device)) if cfg.cond_mode == "speaker_embedding" else None
+    res = net(batch["tokens"].to(device), batch["token_lengths"].to(device), batch["mel"].to(device),
+              batch["mel_lengths"].to(device), cond)
+    opt.zero_grad(set_to_none=True)
+    res["loss"].backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    opt.step()
+    return {k: float(res[k].detach()) for k in ("loss", "loss_prior", "loss_duration", "loss_cfm")}
+
+
+def log_step(csv_path: Path, step: int, epoch: int, row: dict, lr: float, t0: float) -> None:
+    with open(csv_path, "a", newline="") as f:
+        csv.writer(f).writerow([step, epoch] + [f"{row[k]:.6f}" for k in LOSS_FIELDS[2:6]]
+                               + [lr, f"{time.time() - t0:.1f}"])
+    log.info("step %d epoch %d loss %.4f (prior %.4f dur %.4f cfm %.4f)", step, epoch, row["loss"],
+             row["loss_prior"], row["loss_duration"], row["loss_cfm"])
+
+
+def out_of_time(tcfg: TrainConfig, t0: float, world: int, device) -> bool:
+    """``max_minutes`` spent (on any rank: every rank must stop at the same step)."""
+    late = tcfg.max_minutes is not None and (time.time() - t0) > 60 * tcfg.max_minutes
+    if world > 1 and tcfg.max_minutes is not None:
+        flag = torch.tensor([float(late)], device=device)
+        torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
+        late = bool(flag.item())
+    return late
+
+
 def train(config_path: Path, overrides: dict, resume: str = "auto", export: Optional[Path] = None,
           sets: Optional[dict] = None) -> dict:
-    from ttsf.tts.checkpoint import read_checkpoint, save_checkpoint
+    from ttsf.tts.checkpoint import save_checkpoint
     from ttsf.tts.data import batch_indices, collate
     from ttsf.tts.model import TTS
 
@@ -76,34 +135,20 @@ def train(config_path: Path, overrides: dict, resume: str = "auto", export: Opti
         torch.set_num_threads(tcfg.threads)
     out = Path(tcfg.out_dir)
     if rank == 0:
-        out.mkdir(parents=True, exist_ok=True)
-        if data_info["skipped"]:
-            log.warning("%d training items skipped (see %s)", len(data_info["skipped"]), out / "data.json")
-        (out / "data.json").write_text(json.dumps(data_info, indent=1, sort_keys=True))
+        write_data_report(out, data_info)
     torch.manual_seed(tcfg.seed)
     model = TTS(cfg).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=tcfg.lr)
-    step = epoch = 0
     last = out / "last.pt"
-    resume_from = None if resume == "no" else (Path(resume) if resume != "auto" else (last if last.exists() else None))
-    if resume_from is not None:
-        blob = read_checkpoint(resume_from)
-        if blob["config"] != cfg.to_dict():
-            raise ValueError(f"{resume_from}: its model config differs from {config_path}; use --resume no or another out_dir")
-        model.load_state_dict(blob["model"])
-        opt.load_state_dict(blob["optimizer"])
-        torch.set_rng_state(blob["rng"])
-        step, epoch = blob["step"], blob["epoch"]
-        log.info("resumed from %s at step %d (epoch %d)", resume_from, step, epoch)
+    resume_from, step, epoch = resume_point(resume, last, cfg, model, opt, config_path)
     net = model
     if world > 1:
         net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
-    spk_index = {s: i for i, s in enumerate(speakers)}
+    spk_index = {s: i for i, s in enumerate(speakers)} if cfg.cond_mode == "speaker_embedding" else None
     csv_path = out / "losses.csv"
-    fields = ["step", "epoch", "loss", "loss_prior", "loss_duration", "loss_cfm", "lr", "seconds"]
     if rank == 0 and (resume_from is None or not csv_path.exists()):  # a fresh run starts a fresh log
         with open(csv_path, "w", newline="") as f:
-            csv.writer(f).writerow(fields)
+            csv.writer(f).writerow(LOSS_FIELDS)
     t0 = time.time()
     history = []
     meta = {"seed": tcfg.seed, "data": {k: data_info[k] for k in ("manifest", "sha256", "used")},
@@ -118,33 +163,18 @@ def train(config_path: Path, overrides: dict, resume: str = "auto", export: Opti
         gen = torch.Generator().manual_seed(tcfg.seed * 100003 + epoch)
         model.train()
         for idx in batch_indices(len(utts), tcfg.batch_size, gen, rank, world):
-            b = collate([utts[i] for i in idx], spk_index if cfg.cond_mode == "speaker_embedding" else None)
-            cond = model.speaker_cond(b["speakers"].to(device)) if cfg.cond_mode == "speaker_embedding" else None
-            res = net(b["tokens"].to(device), b["token_lengths"].to(device), b["mel"].to(device),
-                      b["mel_lengths"].to(device), cond)
-            opt.zero_grad(set_to_none=True)
-            res["loss"].backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), tcfg.grad_clip)
-            opt.step()
+            row = optimiser_step(net, model, opt, collate([utts[i] for i in idx], spk_index), cfg, device,
+                                 tcfg.grad_clip)
             step += 1
-            row = {k: float(res[k].detach()) for k in ("loss", "loss_prior", "loss_duration", "loss_cfm")}
             history.append(row["loss"])
             if rank == 0 and (step % tcfg.log_every == 0 or step == 1):
-                with open(csv_path, "a", newline="") as f:
-                    csv.writer(f).writerow([step, epoch] + [f"{row[k]:.6f}" for k in fields[2:6]]
-                                           + [tcfg.lr, f"{time.time() - t0:.1f}"])
-                log.info("step %d epoch %d loss %.4f (prior %.4f dur %.4f cfm %.4f)", step, epoch, row["loss"],
-                         row["loss_prior"], row["loss_duration"], row["loss_cfm"])
+                log_step(csv_path, step, epoch, row, tcfg.lr, t0)
             if step % tcfg.ckpt_every == 0:
                 save(last)
                 if tcfg.keep_every_ckpt:
                     save(out / f"step_{step:07d}.pt")
-            out_of_time = tcfg.max_minutes is not None and (time.time() - t0) > 60 * tcfg.max_minutes
-            if world > 1 and tcfg.max_minutes is not None:  # every rank must stop at the same step
-                flag = torch.tensor([float(out_of_time)], device=device)
-                torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
-                out_of_time = bool(flag.item())
-            if step >= tcfg.max_steps or out_of_time:
+            late = out_of_time(tcfg, t0, world, device)  # every step: a collective under torchrun
+            if step >= tcfg.max_steps or late:
                 done = True
                 break
         else:
