@@ -57,6 +57,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.dims, args.resamples = 1280, 4
+    import scipy.linalg  # noqa: F401  (loads scipy's own BLAS now, so --threads limits it too)
     from threadpoolctl import threadpool_limits
 
     from eval.metrics.functional.frechet import ClipBootstrap

@@ -59,7 +59,7 @@ def paper_model(size: int, frames_per_token: float, device: str):
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--sizes", type=int, nargs="+", default=[64, 128, 256])
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1, help="torch intra-op threads (ttsf.synthesize default)")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--device", default="auto", help="auto: cuda:LOCAL_RANK when a GPU is visible, else cpu")
