@@ -282,7 +282,10 @@ class TTSF(nn.Module):
                 "temperature": temperature, "motion_temperature": motion_temperature,
                 "duration_s": n_samples / self.sample_rate, "n_frames": n}
 
+        threads = torch.get_num_threads()
+
         def vocode() -> tuple[np.ndarray, float]:
+            torch.set_num_threads(threads)  # the same intra-op threads in the vocoder's thread (OpenMP's is per thread)
             start = time.perf_counter()
             wav = vocoder(mel)[0].float().cpu().numpy()
             return wav, time.perf_counter() - start
