@@ -235,18 +235,36 @@ class ClipBootstrap:
             cross = _whitened_trace_sqrt(self._whitened, other[3], other[4], factor[3], factor[4])
         return float(diff @ diff + moments[0][1] + moments[1][1] - 2.0 * cross)
 
-    def replicates(self, resamples: int, seed: int) -> np.ndarray:
+    def replicates(self, resamples: int, seed: int, workers: Optional[int] = None) -> np.ndarray:
         """FD of ``resamples`` paired resamples ``(resamples,)`` (NaN: a side got < 2 frames).
 
         Deterministic for a given ``seed`` (``numpy.random.default_rng``): item ``j`` of
-        resample ``b`` is ``integers(0, k)``, drawn resample by resample.
+        resample ``b`` is ``integers(0, k)``, drawn resample by resample, before any distance
+        is computed. ``workers`` resamples run at once, each with a single-threaded BLAS
+        (default: the BLAS thread budget, so ``OMP_NUM_THREADS=1`` keeps one thread); a
+        resample's eigensolve is mostly matrix-vector work that gains little from BLAS
+        threads, whole resamples side by side gain about the number of cores.
         """
         rng = np.random.default_rng(seed)
-        out = np.empty(resamples, dtype=np.float64)
-        for b in range(resamples):
-            weights = np.bincount(rng.integers(0, self.k, size=self.k), minlength=self.k)
-            out[b] = self.distance(weights)
-        return out
+        draws = [np.bincount(rng.integers(0, self.k, size=self.k), minlength=self.k) for _ in range(resamples)]
+        workers = _blas_threads() if workers is None else int(workers)
+        if workers < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
+        if workers == 1 or resamples < 2:
+            return np.array([self.distance(w) for w in draws], dtype=np.float64)
+        from concurrent.futures import ThreadPoolExecutor
+
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(min(workers, resamples)) as pool:
+            return np.array(list(pool.map(self.distance, draws)), dtype=np.float64)
+
+
+def _blas_threads() -> int:
+    """Threads the loaded BLAS libraries may use now (1 when none is reported)."""
+    from threadpoolctl import threadpool_info
+
+    return max([int(lib["num_threads"]) for lib in threadpool_info() if lib.get("user_api") == "blas"] or [1])
 
 
 def _support(sigma: np.ndarray) -> "np.ndarray | None":
@@ -308,18 +326,49 @@ def _low_rank_gram(factor: np.ndarray, mass: np.ndarray, n_b: float) -> np.ndarr
     return ((factor * mass) @ factor.T - np.outer(weighted, weighted) / n_b) / (n_b - 1.0)
 
 
+def _between_times(mass: np.ndarray, n_b: float, right: np.ndarray) -> np.ndarray:
+    """``(diag(m) - m m^T / N_b) / (N_b - 1) @ right`` for clip masses ``m`` ``(k,)``, ``right`` ``(k, c)``."""
+    return (mass[:, None] * right - np.outer(mass, mass @ right) / n_b) / (n_b - 1.0)
+
+
+def _eigvalsh(matrix: np.ndarray) -> np.ndarray:
+    """Eigenvalues of a symmetric ``(r, r)`` matrix (LAPACK ``syevr``, eigenvalues only; ``matrix`` is overwritten)."""
+    from scipy.linalg import eigh
+
+    return eigh(matrix, eigvals_only=True, driver="evr", overwrite_a=True, check_finite=False)
+
+
 def _whitened_trace_sqrt(basis: dict, mass_o: np.ndarray, n_o: float, mass_f: np.ndarray, n_f: float) -> float:
-    """``Tr((S_o S_f)^(1/2))`` of one resample from :func:`_whitened_basis` (clip masses ``(k,)``)."""
+    """``Tr((S_o S_f)^(1/2))`` of one resample from :func:`_whitened_basis` (clip masses ``(k,)``).
+
+    ``Y = P^(1/2) T P^(1/2)`` (see :func:`_whitened_basis`) is assembled as a diagonal plus
+    one ``(r, c) @ (c, r)`` product and its transpose, ``c`` = the drawn clips plus the rank
+    of ``P - a_f I``: with ``P^(1/2) = s I + V D V^T`` and ``T = a_o diag(lam) + h M_o h^T``,
+    ``Y = s^2 a_o diag(lam) + X Z^T + Z X^T``, ``Z = [V, h]``,
+    ``X = [s (T V) D + V (D V^T T V D) / 2, s^2 h M_o / 2]``; ``T V`` never forms ``T``.
+    Only clips drawn at least once enter (zero mass adds nothing). Then one symmetric
+    eigenvalue solve.
+    """
     a_o = (n_o / basis["n_other"]) / (n_o - 1.0)
     a_f = (n_f / basis["n_factor"]) / (n_f - 1.0)
+    lam = basis["lam"]
+    drawn_f, drawn_o = mass_f > 0, mass_o > 0
     # P = a_f I + U A U^T  ->  P^(1/2) = s I + V diag(delta) V^T
-    values, vectors = np.linalg.eigh(_low_rank_gram(basis["rg"], mass_f, n_f))
+    values, vectors = np.linalg.eigh(_low_rank_gram(basis["rg"][:, drawn_f], mass_f[drawn_f], n_f))
+    values = np.clip(values, 0.0, None)
+    keep = values > values.max() * values.size * np.finfo(np.float64).eps
     s = np.sqrt(a_f)
-    delta = np.sqrt(a_f + np.clip(values, 0.0, None)) - s
-    v = basis["u"] @ vectors
-    t = _low_rank_gram(basis["h"], mass_o, n_o)
-    t[np.diag_indices_from(t)] += a_o * basis["lam"]
-    tp = s * t + ((t @ v) * delta) @ v.T  # T P^(1/2)
-    y = s * tp + (v * delta) @ (v.T @ tp)  # P^(1/2) T P^(1/2)
-    eig = np.linalg.eigvalsh((y + y.T) / 2.0)
+    delta = np.sqrt(a_f + values[keep]) - s
+    v = basis["u"] @ vectors[:, keep]
+    h, m_o = basis["h"][:, drawn_o], mass_o[drawn_o]
+    tv = a_o * lam[:, None] * v + h @ _between_times(m_o, n_o, h.T @ v)  # T V
+    inner = v.T @ tv
+    inner = (inner + inner.T) / 2.0
+    x = np.concatenate([s * tv * delta + v @ (delta[:, None] * inner * delta) / 2.0,
+                        (s * s / 2.0) * _between_times(m_o, n_o, h.T).T], axis=1)
+    z = np.concatenate([v, h], axis=1)
+    half = x @ z.T
+    y = half + half.T
+    y[np.diag_indices_from(y)] += (s * s * a_o) * lam
+    eig = _eigvalsh(y)
     return float(np.sqrt(np.clip(eig, 0.0, None)).sum())

@@ -200,3 +200,30 @@ def test_whitened_bootstrap_falls_back_when_within_scatter_is_singular():
     g, r = np.concatenate(gen), np.concatenate(ref)
     full = frechet_distance(g.mean(0), np.cov(g, rowvar=False), r.mean(0), np.cov(r, rowvar=False))
     assert boot.distance(np.ones(8)) == pytest.approx(full, rel=1e-6)
+
+
+@pytest.mark.parametrize("ref_frames", [(3, 5), (9, 12)])  # reference side factored / not factored
+def test_whitened_bootstrap_with_more_clips_than_dims_and_an_empty_clip_matches_the_general_path(ref_frames):
+    """Low-rank products over drawn clips only: clips never drawn, a clip with no reference
+    frames (drawn on one side only) and more clips than dimensions give the general path's
+    distances; parallel resamples give the serial ones."""
+    rng = np.random.default_rng(23)
+    d, k = 12, 30
+    gen = [rng.standard_normal((n, d)) * s + rng.standard_normal(d)
+           for n, s in zip(rng.integers(3, 8, k), rng.uniform(0.5, 2.0, k))]
+    ref = [rng.standard_normal((n, d)) * 1.2 + rng.standard_normal(d) + 0.2 for n in rng.integers(*ref_frames, k)]
+    gen_stats, ref_stats = _stats(gen), _stats(ref)
+    ref_stats = ClipStats(np.vstack([ref_stats.means[:-1], np.zeros(d)]),
+                          np.append(ref_stats.counts[:-1], 0.0), ref_stats.outer - ref[-1].T @ ref[-1])
+    fast = ClipBootstrap(gen_stats, ref_stats)
+    general = ClipBootstrap(gen_stats, ref_stats, whiten=False)
+    assert (fast.method, general.method) == ("whitened", "cholesky")
+    weights = np.zeros(k)
+    weights[[0, 3, 7, k - 1]] = [2, 1, 3, 1]  # the empty reference clip drawn: mass on one side only
+    assert fast.distance(weights) == pytest.approx(general.distance(weights), rel=1e-10)
+    assert fast._factor == (1 if ref_frames[0] < 5 else 0)  # the side with fewer frames is factored
+    serial = fast.replicates(12, seed=8, workers=1)
+    np.testing.assert_allclose(serial, general.replicates(12, seed=8, workers=1), rtol=1e-9)
+    np.testing.assert_allclose(fast.replicates(12, seed=8, workers=3), serial, rtol=1e-12)
+    with pytest.raises(ValueError, match="workers"):
+        fast.replicates(2, seed=8, workers=0)
