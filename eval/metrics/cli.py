@@ -1,6 +1,6 @@
 """Score single files or folders with one metric.
 
-    python -m eval.metric NAME [--backend B] --gen PATH [--ref PATH]
+    python -m eval.metrics NAME [--backend B] --gen PATH [--ref PATH]
                                [--text STR | --text-file F] [--option KEY=VALUE ...] [--json]
 
 Inputs by metric: ``fid`` folders of videos (``--gen`` vs ``--ref``); ``lse`` and
@@ -298,7 +298,7 @@ def format_text(result: dict) -> str:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eval.metric", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m eval.metrics", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("name", help="metric name (fid, idsim, lse, diversity, wer, mcd, csim, f0_rmse)")
     parser.add_argument("--backend", default=None, help="backend name (default: the paper backend)")
