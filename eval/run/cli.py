@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Optional
 
 from eval.registry import UnknownName
+from ttsf.paths import EVAL_RUNS
 from ttsf.inputs import InputError, check_device, nonneg_int, output_file, safe_name, safe_name_arg, seed_int
 
 log = logging.getLogger("eval.run")
@@ -60,7 +61,7 @@ def _add_run_args(p: argparse.ArgumentParser, table_required: bool = True) -> No
     p.add_argument("--data-root", default=None, help="folder holding lrs2/, lrs3/, vox2/ (or a synthetic corpus)")
     p.add_argument("--corpus", choices=("default", "tiny"), default="default",
                    help="bundled synthetic corpus preset used without --data-root (default: default)")
-    p.add_argument("--out", default="results/runs", help="runs folder (default results/runs)")
+    p.add_argument("--out", default=EVAL_RUNS, help=f"runs folder (default {EVAL_RUNS})")
     p.add_argument("--run-id", type=safe_name_arg("--run-id"), default=None,
                    help="run folder name inside --out: letters, digits, '.', '_', '-' (default: a hash of the configuration)")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")

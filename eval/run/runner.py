@@ -36,6 +36,7 @@ from eval.systems.base import Context, System
 from eval.registry import UnknownName
 from eval.run.lock import RunLock, RunLocked
 from eval.tables.specs import TableSpec, get_table
+from ttsf.paths import EVAL_RUNS
 from ttsf.inputs import SAFE_NAME, InputError, inside, safe_name, writable_dir
 
 #: seed of the --limit subset (recorded in results.json with the limit)
@@ -59,7 +60,7 @@ class RunConfig:
     backends: dict = dataclasses.field(default_factory=dict)  # metric -> backend
     limit: Optional[int] = None
     data_root: Optional[str] = None
-    out: str = "results/runs"
+    out: str = EVAL_RUNS
     device: str = "cpu"
     seed: int = 0
     run_id: Optional[str] = None

@@ -14,12 +14,14 @@ from typing import Any, Mapping, Optional
 import numpy as np
 import torch
 
+from ttsf.paths import runs_dir
+
 log = logging.getLogger(__name__)
 
 TRAIN_DEFAULTS = {
     "steps": 1000, "batch_size": 4, "lr": 1e-4, "betas": [0.5, 0.99], "seed": 0, "window": 1,
     "motion_window": None, "log_every": 10, "sample_every": 200, "ckpt_every": 200, "max_minutes": None, "threads": 0,
-    "device": "cpu", "amp": True, "grad_clip": 10.0, "out_dir": "runs/face",
+    "device": "cpu", "amp": True, "grad_clip": 10.0, "out_dir": runs_dir("face"),
     "lip_input": "f_m",  # face stage: what the eq. 1 lip layers get besides f_id ("f_m" or "none")
     "lr_warmup": 0,  # steps of linear learning-rate warm-up (0: none)
     "accum_steps": 1,  # micro-batches per optimiser step (gradient accumulation)

@@ -25,6 +25,8 @@ from typing import Optional
 import torch
 import yaml
 
+from ttsf.paths import runs_dir
+
 log = logging.getLogger("ttsf.train.tts")
 
 
@@ -64,7 +66,7 @@ class TrainConfig:
     log_every: int = 10
     ckpt_every: int = 1000
     keep_every_ckpt: bool = False
-    out_dir: str = "results/runs/tts"
+    out_dir: str = runs_dir("tts")
     threads: Optional[int] = None
     device: str = "cpu"
 
