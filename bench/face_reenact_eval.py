@@ -1,6 +1,6 @@
 """Can a face-branch checkpoint render head pose? Self-reenactment of unseen identities.
 
-    python bench/face_reenact_eval.py --checkpoint runs/face_synth_64_lipnone/face.pt --lip zero
+    python -m bench.face_reenact_eval --checkpoint runs/face_synth_64_lipnone/face.pt --lip zero
                                       [--corpus default] [--limit 6] [--out runs/face_reenact_eval]
 
 For each test item of an identity absent from the training manifest (the items of
@@ -20,14 +20,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-from bench.ttsf_synth_eval import print_rows, score, unseen_items  # noqa: E402
+from bench.ttsf_synth_eval import print_rows, score, unseen_items
 
 
 def load_face_branch(path: Path):

@@ -1,6 +1,6 @@
 """Score a trained TTSF checkpoint on the synthetic corpus's unseen identities (offline backends).
 
-    python bench/ttsf_synth_eval.py --checkpoint runs/joint_synth_64/ttsf.pt [--corpus default]
+    python -m bench.ttsf_synth_eval --checkpoint runs/joint_synth_64/ttsf.pt [--corpus default]
                                     [--limit 8] [--steps 10] [--out runs/ttsf_synth_eval]
 
 For each test item whose speaker is absent from the training manifest (one-shot: the
@@ -22,15 +22,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
-
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
 
 
 def score(metric_name: str, backend: str, samples: list) -> dict:

@@ -10,8 +10,9 @@ with an audio track); ``wer`` generated speech plus ``--text``/``--text-file``.
 Folders are paired by file stem (files without a partner are scored as failed items);
 where a stem has both a video and an audio file, audio metrics use the audio file and
 visual metrics the video. In folder mode the text of ``<stem>`` is read from
-``<stem>.txt`` beside the generated or reference file (plain, or LRS style ``Text:``). Prints the value(s), the backend (and whether it is comparable to the
-paper), the weights hash, n, and every per-item failure with its reason; ``--json`` adds the
+``<stem>.txt`` beside the generated or reference file (plain, or LRS style ``Text:``). Prints the value(s),
+the backend (and whether it is comparable to the paper), the weights hash, n, and every per-item failure
+with its reason; ``--json`` adds the
 provenance (git commit, package versions, Python, platform) so the number can be reproduced.
 """
 
@@ -267,7 +268,8 @@ def score(name: str, backend: Optional[str], samples: list[Sample], device: str 
 def format_text(result: dict) -> str:
     lines = []
     comparable = "paper backend" if result["paper_comparable"] else "offline backend, NOT comparable to the paper"
-    lines.append(f"{result['output_name']} ({result['metric']} v{result['version']}, backend {result['backend']}: {comparable})")
+    lines.append(f"{result['output_name']} ({result['metric']} v{result['version']}, "
+                 f"backend {result['backend']}: {comparable})")
     for key, value in result["values"].items():
         if key in result["missing"]:
             lines.append(f"  {key}: missing ({result['missing'][key]})")

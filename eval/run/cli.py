@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Optional
 
 from eval.registry import UnknownName
-from ttsf.paths import EVAL_RUNS
 from ttsf.inputs import InputError, check_device, nonneg_int, output_file, safe_name, safe_name_arg, seed_int
+from ttsf.paths import EVAL_RUNS
 
 log = logging.getLogger("eval.run")
 
@@ -63,7 +63,8 @@ def _add_run_args(p: argparse.ArgumentParser, table_required: bool = True) -> No
                    help="bundled synthetic corpus preset used without --data-root (default: default)")
     p.add_argument("--out", default=EVAL_RUNS, help=f"runs folder (default {EVAL_RUNS})")
     p.add_argument("--run-id", type=safe_name_arg("--run-id"), default=None,
-                   help="run folder name inside --out: letters, digits, '.', '_', '-' (default: a hash of the configuration)")
+                   help="run folder name inside --out: letters, digits, '.', '_', '-' "
+                        "(default: a hash of the configuration)")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     p.add_argument("--seed", type=seed_int, default=0)
     p.add_argument("--format", choices=("md", "tex", "csv"), default="md", help="printed table format")
