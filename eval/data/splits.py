@@ -290,8 +290,3 @@ def load_split(name: str, data_root: Optional[os.PathLike | str] = None) -> tupl
         return load_dir_split(name)
     root = split_root(name, data_root)
     return split_manifest(name, root if split_def(name).dataset == "synth" else data_root), root
-
-
-def lrs2_order_preview(k: int = 5) -> list[str]:
-    """First ``k`` ids of the seeded LRS2 order (for docs and sanity checks)."""
-    return seeded_order([i for i, _ in lrs2_ids()], LRS2_SUBSET_SEED)[:k]
