@@ -25,14 +25,21 @@ from pathlib import Path
 from typing import Any, Optional
 
 from eval import results as res
-from eval.cache import FileHasher, atomic_write_json, atomic_write_text, canonical_json, content_key
+from eval.cache import FileHasher, atomic_write_json, content_key
 from eval.data.manifest import Item
 from eval.data.selection import spread_subset
 from eval.registry import UnknownName
+from eval.run.aggregate import (
+    Aggregate,
+    aggregate_generation,
+    aggregate_metric,
+    results_record,
+    write_records,
+)
 from eval.run.distributed import World
 from eval.run.generate import GenRecord, generate_item
 from eval.run.lock import RunLock, RunLocked
-from eval.run.plugins import MetricPlan, plan_metric, weights_hashes
+from eval.run.plugins import MetricPlan, plan_metric
 from eval.run.score import MetricRun, score_system
 from eval.systems.base import Context, System
 from eval.tables.specs import TableSpec, get_table
@@ -436,42 +443,25 @@ def _lacking(system: System, metric) -> list[str]:
     return out
 
 
-def _top_reason(errors: dict) -> str:
-    counts = collections.Counter(e["reason"] for e in errors.values())
-    reason, n = counts.most_common(1)[0]
-    more = f" (+{len(counts) - 1} other reasons)" if len(counts) > 1 else ""
-    return f"{reason} [{n}x]{more}"
-
-
-@dataclasses.dataclass
-class _Aggregate:
-    """What rank 0 accumulates while it merges the ranks' payloads (the body of results.json)."""
-
-    item_lines: list[dict] = dataclasses.field(default_factory=list)
-    scores: dict[str, dict] = dataclasses.field(default_factory=dict)
-    details: dict[str, dict] = dataclasses.field(default_factory=dict)
-    failures: list[tuple] = dataclasses.field(default_factory=list)
-    gen_summary: dict[str, dict] = dataclasses.field(default_factory=dict)
-    figure_states: dict[str, dict] = dataclasses.field(default_factory=dict)
-    metric_seconds: dict[str, dict] = dataclasses.field(default_factory=dict)
-    compute_seconds: dict[str, dict] = dataclasses.field(default_factory=dict)
-    compute_s: float = 0.0
-
-
 def _finish(state: RunState, gathered: list[dict]) -> RunResult:
     """Rank 0: aggregate the ranks' payloads, attach intervals, build results.json and write the run."""
+    from eval.tables.render import write_tables
+
     timing = _merged_timing(gathered)
-    agg = _Aggregate()
+    agg = Aggregate()
     for system in state.systems:
-        _aggregate_generation(agg, system.name, gathered)
+        aggregate_generation(agg, system.name, gathered)
         agg.scores[system.name] = {}
         agg.details[system.name] = {}
         for plan in state.plans:
-            _aggregate_metric(state, agg, system.name, plan, [p["metrics"][system.name][plan.key] for p in gathered])
+            aggregate_metric(agg, system.name, plan, state.metric_objs.get(plan.key),
+                             [p["metrics"][system.name][plan.key] for p in gathered], len(state.items),
+                             state.cfg.seed, keep_state=state.spec.kind == "figure")
     figure = _figure(state, agg)
     timing["compute"] = agg.compute_s
     results = _results_schema(state, agg, timing, figure)
-    _write_run(state.run_dir, agg.item_lines, results)
+    write_records(state.run_dir, agg.item_lines, results)
+    write_tables(results, state.run_dir)
     return RunResult(state.run_dir, results, agg.failures)
 
 
@@ -484,141 +474,7 @@ def _merged_timing(gathered: list[dict]) -> collections.Counter:
     return timing
 
 
-def _aggregate_generation(agg: _Aggregate, system: str, gathered: list[dict]) -> None:
-    """The generation summary of ``system`` and one items.jsonl line per failed generation."""
-    gens = {}
-    for part in gathered:
-        gens.update(part["gen"][system])
-    gen_failed = {i: g for i, g in gens.items() if g["error"]}
-    agg.gen_summary[system] = {"n": len(gens), "ok": len(gens) - len(gen_failed), "failed": len(gen_failed),
-                               "cached": sum(1 for g in gens.values() if g["cached"])}
-    for i, g in sorted(gen_failed.items()):
-        agg.item_lines.append({"system": system, "id": i, "stage": "generate", "error": g["error"],
-                               "reason": g["reason"]})
-
-
-def _item_lines(agg: _Aggregate, system: str, key: str, values: dict, errors: dict) -> None:
-    """One items.jsonl line per item error and per item output value."""
-    for i in sorted(set(values) | set(errors)):
-        if i in errors:
-            agg.item_lines.append({"system": system, "id": i, "metric": key, **errors[i]})
-        for out, v in sorted(values.get(i, {}).items()):
-            line = {"system": system, "id": i, "metric": key, "output": out, "value": v}
-            if v is None:
-                line.update(error="non_finite", reason="the metric returned a non-finite value")
-            agg.item_lines.append(line)
-
-
-def _aggregate_metric(state: RunState, agg: _Aggregate, system: str, plan: MetricPlan, parts: list[dict]) -> None:
-    """Merge one metric's per-rank parts for ``system``: item lines, failures, the computed cells."""
-    n_total = len(state.items)
-    cells = agg.scores[system]
-    agg.metric_seconds.setdefault(system, {})[plan.key] = round(sum(p["seconds"] for p in parts), 3)
-    unavailable = next((p["unavailable"] for p in parts if p["unavailable"]), None)
-    values: dict = {}
-    errors: dict = {}
-    for p in parts:
-        values.update(p["payload"]["values"])
-        errors.update(p["payload"]["errors"])
-    _item_lines(agg, system, plan.key, values, errors)
-    outputs = _outputs(plan)
-    if unavailable:
-        for out in outputs:
-            cells[out] = res.score_cell(None, unavailable, plan.key, 0, n_total, 0, None, None)
-        return
-    n_ok = n_total - len(errors)
-    if n_ok == 0:
-        reason = f"all {n_total} items failed: {_top_reason(errors)}"
-        for out in outputs:
-            cells[out] = res.score_cell(None, reason, plan.key, 0, n_total, len(errors), None, None)
-        agg.failures.append((system, plan.key, len(errors), n_total, _top_reason(errors)))
-        return
-    if errors:
-        agg.failures.append((system, plan.key, len(errors), n_total, _top_reason(errors)))
-    metric = state.metric_objs[plan.key]
-    t = time.perf_counter()
-    computed = _compute(metric, parts, cells, outputs, plan.key, n_ok, n_total, len(errors))
-    corpus_cis = _corpus_cis(metric, computed, outputs, state.cfg.seed, system, plan.key)
-    agg.compute_s += time.perf_counter() - t
-    agg.compute_seconds.setdefault(system, {})[plan.key] = round(time.perf_counter() - t, 3)
-    if state.spec.kind == "figure":
-        agg.figure_states[system] = copy.deepcopy(metric.state())
-    allowed = set(outputs) | set(plan.cls.spec.outputs)
-    _record_details(agg.details[system], plan.key, metric, computed, allowed, corpus_cis)
-    for out, value in computed.items():
-        if out in allowed:
-            cells[out] = _interval_cell(metric, plan, out, float(value), values, corpus_cis.get(out), n_ok, n_total,
-                                        state.cfg.seed)
-
-
-def _compute(metric, parts: list[dict], cells: dict, outputs: list[str], key: str, n_ok: int, n_total: int,
-             n_failed: int) -> dict:
-    """Merge the ranks' states and compute; a failing compute fills ``cells`` with the reason and returns {}."""
-    metric.reset()
-    for p in parts:
-        metric.merge(p["state"])
-    try:
-        return dict(metric.compute())
-    except Exception as exc:  # recorded as a missing value with the reason, never a number
-        from eval.metrics.base import ItemError
-
-        reason = exc.reason if isinstance(exc, ItemError) else f"{type(exc).__name__}: {exc}"
-        for out in outputs:
-            cells[out] = res.score_cell(None, f"compute failed: {reason}", key, n_ok, n_total, n_failed, None, None)
-        return {}
-
-
-def _corpus_cis(metric, computed: dict, outputs: list[str], seed: int, system: str, key: str) -> dict:
-    """Corpus-level CIs the metric makes itself (FID); a failing one is missing with the reason."""
-    ci_hook = getattr(metric, "corpus_ci", None)
-    if not computed or not callable(ci_hook):
-        return {}
-    try:
-        return dict(ci_hook(seed))
-    except Exception as exc:  # the value stands; its CI is missing with the reason
-        log.exception("%s/%s: confidence interval failed", system, key)
-        return {out: {"ci95": None, "method": None, "reason": f"CI failed: {type(exc).__name__}: {exc}"}
-                for out in outputs}
-
-
-def _record_details(details: dict, key: str, metric, computed: dict, allowed: set, corpus_cis: dict) -> None:
-    """The metric's ``info``, outputs it computed beyond its declared ones, and why a CI is missing."""
-    info = getattr(metric, "info", None)
-    if isinstance(info, dict):
-        details[key] = info
-    extra = {k: v for k, v in computed.items() if k not in allowed}
-    if extra:
-        details.setdefault(key, {})["extra_outputs"] = extra
-    ci_reasons = {out: c["reason"] for out, c in corpus_cis.items() if c.get("ci95") is None and c.get("reason")}
-    if ci_reasons:
-        details.setdefault(key, {})["ci_reasons"] = ci_reasons
-
-
-def _interval_cell(metric, plan: MetricPlan, out: str, value: float, values: dict, corpus_ci: Optional[dict],
-                   n_ok: int, n_total: int, seed: int) -> dict:
-    """The score cell of one output with its 95% interval: a bootstrap of the item mean (item-level
-    metrics), of the corpus ratio (``ratio_outputs``), or the metric's own corpus CI."""
-    per_item = [v[out] for v in values.values() if v.get(out) is not None]
-    item_level = metric.spec.level == "item" and bool(per_item)
-    summary = res.summarise(per_item, seed) if item_level else None
-    n = len(per_item) if item_level else n_ok
-    ci_method = "percentile bootstrap of the item mean (1000 resamples)" if summary and summary.ci95 else None
-    ratio = getattr(plan.cls, "ratio_outputs", {}).get(out)
-    if not item_level and ratio is not None:
-        num_key, den_key, scale = ratio
-        pairs = [(v[num_key], v[den_key]) for v in values.values()
-                 if v.get(num_key) is not None and v.get(den_key) is not None]
-        ci = res.ratio_bootstrap_ci([a for a, _ in pairs], [b for _, b in pairs], seed, scale=scale)
-        if ci is not None:
-            summary = res.Summary(len(pairs), value, None, ci)
-            ci_method = f"percentile bootstrap over items of the corpus ratio {num_key}/{den_key} (1000 resamples)"
-    if not item_level and corpus_ci is not None and corpus_ci.get("ci95") is not None:
-        summary = res.Summary(n, value, None, tuple(corpus_ci["ci95"]))
-        ci_method = corpus_ci["method"]
-    return res.score_cell(value, None, plan.key, n, n_total, n_total - n, summary, ci_method)
-
-
-def _figure(state: RunState, agg: _Aggregate) -> Optional[dict]:
+def _figure(state: RunState, agg: Aggregate) -> Optional[dict]:
     """The t-SNE figure of a figure table (its time counts as compute)."""
     if state.spec.kind != "figure":
         return None
@@ -630,51 +486,28 @@ def _figure(state: RunState, agg: _Aggregate) -> Optional[dict]:
     return figure
 
 
-def _results_schema(state: RunState, agg: _Aggregate, timing: collections.Counter, figure: Optional[dict]) -> dict:
-    """results.json (schema: eval.results)."""
+def _results_schema(state: RunState, agg: Aggregate, timing: collections.Counter, figure: Optional[dict]) -> dict:
+    """results.json of the run (schema: eval.results)."""
     cfg, world, split_name = state.cfg, state.world, state.split_name
+    split = {"name": split_name, "sha256": state.manifest.sha256, "n_items": len(state.items), "limit": cfg.limit,
+             "limit_rule": f"spread_subset(seed={LIMIT_SEED!r})" if cfg.limit else None,
+             "synthetic": split_name.startswith("synth"), "data_root": cfg.data_root, "root": str(state.root),
+             "corpus": cfg.corpus if split_name.startswith("synth") and cfg.data_root is None else None}
     wall = time.perf_counter() - state.wall0
+    provenance = {**res.provenance(cfg.device), "started": state.started, "finished": res.now_iso(),
+                  "wall_time_s": round(wall, 3), "world_size": world.size}
     # Model time: building systems/metrics (imports, weights), generating, metric update/compute.
     # Everything else (split loading, hashing, checkpoints, aggregation, writing) is harness overhead.
     model = timing["setup_model"] / max(1, world.size) + timing["generate_model"] / max(1, world.size) \
         + timing["metric_update"] / max(1, world.size) + agg.compute_s
-    return {
-        "schema": res.SCHEMA_VERSION,
-        "run_id": state.run_id,
-        "table": state.spec.key,
-        "split": {"name": split_name, "sha256": state.manifest.sha256, "n_items": len(state.items), "limit": cfg.limit,
-                  "limit_rule": f"spread_subset(seed={LIMIT_SEED!r})" if cfg.limit else None,
-                  "synthetic": split_name.startswith("synth"), "data_root": cfg.data_root, "root": str(state.root),
-                  "corpus": cfg.corpus if split_name.startswith("synth") and cfg.data_root is None else None},
-        "config": dataclasses.asdict(cfg),
-        "seed": cfg.seed,
-        "provenance": {**res.provenance(cfg.device), "started": state.started, "finished": res.now_iso(),
-                       "wall_time_s": round(wall, 3), "world_size": world.size},
-        "timing": {**{k: round(v, 4) for k, v in sorted(timing.items())}, "model_s": round(model, 4),
-                   "harness_overhead_s": round(max(0.0, wall - model - timing["data_prep"]), 4)},
-        "systems": {s.name: {"config": s.config(), "provenance": s.provenance(), "produces": list(s.produces),
-                             "speech_source": s.speech_source, "generation": agg.gen_summary[s.name],
-                             **_placeholder_marks(s)} for s in state.systems},
-        "systems_skipped": state.skipped,
-        "metrics": {p.key: _metric_meta(p) for p in state.plans},
-        "scores": agg.scores,
-        "details": agg.details,
-        "figure": figure,
-        "metric_seconds": agg.metric_seconds,  # time inside metric.update this session, per system and metric
-        "compute_seconds": agg.compute_seconds,  # time of merge + compute (+ a metric's own CI), per system and metric
-        "failures": [{"system": s, "metric": m, "n_failed": f, "n_total": t, "reason": r}
-                     for s, m, f, t, r in agg.failures],
-    }
-
-
-def _write_run(run_dir: Path, item_lines: list[dict], results: dict) -> None:
-    """items.jsonl, results.json and the rendered tables."""
-    from eval.tables.render import write_tables
-
-    item_lines.sort(key=lambda d: (d["system"], d["id"], d.get("metric", ""), d.get("output", "")))
-    atomic_write_text(run_dir / "items.jsonl", "".join(canonical_json(line) + "\n" for line in item_lines))
-    atomic_write_json(run_dir / "results.json", results)
-    write_tables(results, run_dir)
+    timing_out = {**{k: round(v, 4) for k, v in sorted(timing.items())}, "model_s": round(model, 4),
+                  "harness_overhead_s": round(max(0.0, wall - model - timing["data_prep"]), 4)}
+    systems = {s.name: {"config": s.config(), "provenance": s.provenance(), "produces": list(s.produces),
+                        "speech_source": s.speech_source, "generation": agg.gen_summary[s.name],
+                        **_placeholder_marks(s)} for s in state.systems}
+    return results_record(run_id=state.run_id, table=state.spec.key, split=split, config=dataclasses.asdict(cfg),
+                          seed=cfg.seed, provenance=provenance, timing=timing_out, systems=systems,
+                          skipped=state.skipped, plans=state.plans, agg=agg, figure=figure)
 
 
 def _placeholder_marks(system: System) -> dict:
@@ -683,24 +516,3 @@ def _placeholder_marks(system: System) -> dict:
     return {"placeholder": files, "comparable": False} if files else {}
 
 
-def _outputs(plan: MetricPlan) -> list[str]:
-    if plan.cls is None:
-        return [plan.key]
-    spec = plan.cls.spec
-    outs = list(spec.outputs) or [spec.name]
-    if plan.backend is not None and plan.backend.output_name and len(outs) == 1:
-        outs = [plan.backend.output_name]
-    return outs
-
-
-def _metric_meta(plan: MetricPlan) -> dict:
-    if plan.cls is None:
-        return {"unavailable": plan.unavailable}
-    spec = plan.cls.spec
-    b = plan.backend
-    return {
-        "version": spec.version, "level": spec.level, "higher_is_better": spec.higher_is_better, "unit": spec.unit,
-        "needs": list(spec.needs), "backend": b.name, "backend_paper": b.paper,
-        "output_name": b.output_name, "weights": weights_hashes(b), "unavailable": plan.unavailable,
-        "missing_weights": plan.missing,
-    }

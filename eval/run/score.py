@@ -12,8 +12,10 @@ and its items are skipped; any mismatch discards it (a state cannot be un-merged
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -260,3 +262,32 @@ def _score_item(m: MetricRun, sample, inp: ItemInputs, system_name: str) -> bool
             m.values[sample.id] = cleaned
     m.seconds += time.perf_counter() - t
     return True
+
+
+def score_samples(plan, samples: list, device: str = "cpu", label: str = "",
+                  item_extra: Optional[Callable[[Metric, Any], dict]] = None) -> tuple[Optional[Metric], dict]:
+    """Score Samples built in memory with one metric plan (:class:`eval.run.plugins.MetricPlan`), item by
+    item exactly as :func:`score_system` does but without generation or checkpoints (benches).
+
+    ``item_extra(metric, sample)`` adds values to a scored item (e.g. a quantity the bench derives
+    from what the metric cached on the sample). Returns the metric (None when it could not be
+    built) and its part for :func:`eval.run.aggregate.aggregate_metric`.
+    """
+    metric, unavailable = None, plan.unavailable
+    if unavailable is None:
+        try:
+            metric = plan.create(device)
+        except Exception as exc:  # a metric that cannot even be built: its column is missing with the reason
+            unavailable = f"cannot create metric: {type(exc).__name__}: {exc}"
+    run = MetricRun(plan.key, metric, Path(os.devnull), unavailable=unavailable)
+    if run.unavailable is None:
+        metric.reset()
+        complete = ItemInputs({}, {}, {})
+        for sample in samples:
+            if not _score_item(run, sample, complete, label):
+                break  # weights missing: the metric is unavailable
+            if item_extra is not None and sample.id in run.values:
+                run.values[sample.id].update(_clean_values(item_extra(metric, sample)))
+    part = {"unavailable": run.unavailable, "seconds": run.seconds, "payload": run.payload(),
+            "state": copy.deepcopy(metric.state()) if run.unavailable is None else None}
+    return metric, part
