@@ -10,12 +10,16 @@ setup:
 demo: setup
 	$(PY) -m eval.run --table 1
 
-test: setup
+test: setup lint
 	$(PY) -m pytest -q --durations=15 tests
 
+lint: setup
+	$(PY) -m ruff check .
+
+# every bench module, as `python -m bench.NAME` (with --quick where the bench takes it)
 bench: setup
-	for b in bench/*.py; do echo "== $$b"; \
-	  if grep -q -- '"--quick"' $$b; then $(PY) $$b --quick || exit 1; else $(PY) $$b || exit 1; fi; done
+	for b in bench/[a-z]*.py; do m=bench.$$(basename $$b .py); echo "== $$m"; \
+	  if grep -q -- '"--quick"' $$b; then $(PY) -m $$m --quick || exit 1; else $(PY) -m $$m || exit 1; fi; done
 
 clean-cache:
 	rm -rf $${TTSF_CACHE:-$$HOME/.cache/ttsf-bench}/synth

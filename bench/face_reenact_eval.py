@@ -1,10 +1,10 @@
 """Can a face-branch checkpoint render head pose? Self-reenactment of unseen identities.
 
-    python bench/face_reenact_eval.py --checkpoint runs/face_synth_64_lipnone/face.pt --lip zero
+    python -m bench.face_reenact_eval --checkpoint runs/face_synth_64_lipnone/face.pt --lip zero
                                       [--corpus default] [--limit 6] [--out runs/face_reenact_eval]
 
 For each test item of an identity absent from the training manifest (the items of
-``bench/ttsf_synth_eval.py``), the source frame, aligned as TTSF aligns portraits, is rendered
+``bench.ttsf_synth_eval``), the source frame, aligned as TTSF aligns portraits, is rendered
 with the motion E_m reads from the item's ground-truth frames (resized to the model's size).
 The lip layers get ``f_id + f_m`` (``--lip motion``: how a ``lip_input: f_m`` warm-up was
 trained) or ``f_id + 0`` (``--lip zero``: a ``lip_input: none`` warm-up, or the first step of a
@@ -18,16 +18,12 @@ checkpoint (its face branch; ``--lip zero`` then leaves out the audio mapper).
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import sys
+import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-from bench.ttsf_synth_eval import print_rows, score, unseen_items  # noqa: E402
+from bench._synth_record import print_rows, score_rows, unseen_items, write_record
+from ttsf.paths import runs_dir
 
 
 def load_face_branch(path: Path):
@@ -55,11 +51,12 @@ def main(argv=None) -> int:
     p.add_argument("--corpus", default="default")
     p.add_argument("--limit", type=int, default=6)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--out", type=Path, default=Path("runs/face_reenact_eval"))
+    p.add_argument("--out", type=Path, default=Path(runs_dir("face_reenact_eval")))
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     import torch
 
+    from eval import results as res
     from eval.metrics.sample import Sample
     from eval.synth.cache import default_corpus
     from eval.systems.inputs import source_image
@@ -70,6 +67,7 @@ def main(argv=None) -> int:
     from ttsf.train.av_data import resize_frames
 
     torch.set_num_threads(args.threads)
+    started, wall0 = res.now_iso(), time.perf_counter()
     root = default_corpus(args.corpus)
     items, speakers = unseen_items(root, args.limit)
     face, template = load_face_branch(args.checkpoint)
@@ -89,16 +87,22 @@ def main(argv=None) -> int:
         reen.append(Sample(it.id, gen_video=path, source_image=src))
         gt_path = media.write_video(args.out / f"ground_truth_{size}px" / f"{stem}.mp4", frames, fps=25)
         gt.append(Sample(it.id, gen_video=gt_path, source_image=src))
-    results = {
-        "checkpoint": str(args.checkpoint), "checkpoint_sha256": sha256_file(args.checkpoint), "lip": args.lip,
-        "size": size, "corpus": str(root), "unseen_speakers": speakers, "items": [it.id for it in items],
-        "reenactment": {"diversity": score("diversity", "whenet", reen), "idsim": score("idsim", "sface", reen)},
-        f"ground_truth_{size}px": {"diversity": score("diversity", "whenet", gt)},
-    }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(results, indent=1, default=str))
+    gt_row = f"ground_truth_{size}px"
+    agg, plans = score_rows({"reenactment": {"diversity": reen, "idsim": reen}, gt_row: {"diversity": gt}}, 0)
+    config = {"checkpoint": str(args.checkpoint), "checkpoint_sha256": sha256_file(args.checkpoint), "lip": args.lip,
+              "size": size, "corpus": args.corpus, "limit": args.limit, "out": str(args.out)}
+    generation = {"n": len(items), "ok": len(items), "failed": 0}
+    systems = {"reenactment": {"config": {"method": f"face branch self-reenactment, lip layers: {args.lip}"},
+                               "provenance": {}, "produces": ["video"], "speech_source": "none",
+                               "generation": generation},
+               gt_row: {"config": {"method": f"ground truth resized to {size} px and back"}, "provenance": {},
+                        "produces": ["video"], "speech_source": "none", "generation": generation}}
+    results = write_record(args.out, run_id=f"face_reenact_eval-{config['checkpoint_sha256'][:10]}-{args.lip}",
+                           table="face_reenact_eval", agg=agg, plans=plans, items=items, speakers=speakers,
+                           root=root, config=config, seed=0, systems=systems, timing={}, started=started, wall0=wall0)
     print(f"{len(items)} items of unseen identities {speakers}; {args.checkpoint} (lip layers: {args.lip})")
-    print_rows(results, ("reenactment", f"ground_truth_{size}px"))
+    print_rows(results)
+    print(f"record: {args.out / 'results.json'}, {args.out / 'items.jsonl'}")
     return 0
 
 

@@ -11,7 +11,7 @@ d = 2048, B = 50, 200 clips, on 2 cores. Both paths get ``--threads`` (default: 
 this process may use): the general path as BLAS threads inside each resample (as before),
 the whitened path as that many resamples side by side, each on a single-threaded BLAS.
 
-    python bench/fid_bootstrap.py [--quick] [--dims 2048] [--clips 200] [--frames 20] [--resamples 50] [--threads N]
+    python -m bench.fid_bootstrap [--quick] [--dims 2048] [--clips 200] [--frames 20] [--resamples 50] [--threads N]
 
 Writes ``results/bench/fid_bootstrap-<utc>.json`` (``--json`` to choose).
 """
@@ -28,8 +28,6 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # `python bench/<name>.py` from a fresh clone
-    sys.path.insert(0, str(REPO))
 
 
 def clip_stats(rng: np.random.Generator, clips: int, frames: int, dims: int, shift: float):
@@ -77,13 +75,15 @@ def main(argv=None) -> int:
             t0 = time.perf_counter()
             values[boot.method] = boot.replicates(args.resamples, seed=args.seed, workers=args.threads if whiten else 1)
             run = time.perf_counter() - t0
-        report[boot.method] = {"setup_s": round(setup, 3), "resamples_s": round(run, 3), "total_s": round(setup + run, 3),
+        report[boot.method] = {"setup_s": round(setup, 3), "resamples_s": round(run, 3),
+                               "total_s": round(setup + run, 3),
                                "per_resample_s": round(run / args.resamples, 4)}
         print(f"{boot.method:9s} setup {setup:7.2f} s  {args.resamples} resamples {run:7.2f} s  "
               f"({run / args.resamples:.3f} s each)", flush=True)
     fast, slow = values["whitened"], values["cholesky"]
     report["speedup_total"] = round(report["cholesky"]["total_s"] / report["whitened"]["total_s"], 2)
-    report["speedup_per_resample"] = round(report["cholesky"]["per_resample_s"] / report["whitened"]["per_resample_s"], 2)
+    report["speedup_per_resample"] = round(
+        report["cholesky"]["per_resample_s"] / report["whitened"]["per_resample_s"], 2)
     report["max_rel_diff_replicates"] = float(np.max(np.abs(fast - slow) / np.abs(slow)))
     ci_fast, ci_slow = np.percentile(fast, [2.5, 97.5]), np.percentile(slow, [2.5, 97.5])
     report["ci95_whitened"], report["ci95_cholesky"] = ci_fast.tolist(), ci_slow.tolist()
@@ -92,7 +92,8 @@ def main(argv=None) -> int:
     print(f"speed-up {report['speedup_total']}x overall ({report['speedup_per_resample']}x per resample); "
           f"interval {ci_fast} vs {ci_slow}, max rel diff {report['max_rel_diff_ci95']:.1e}; "
           f"load {report['load_before']} -> {report['load_after']}")
-    out = args.json or REPO / "results" / "bench" / f"fid_bootstrap-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
+    stamp = time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())
+    out = args.json or REPO / "results" / "bench" / f"fid_bootstrap-{stamp}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1) + "\n", "utf-8")
     print(f"wrote {out}")

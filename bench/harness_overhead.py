@@ -12,7 +12,7 @@ and on a manifest holding those items 4 times under distinct ids (4x), and repor
 - peak RSS of the run process (must not grow with the number of items beyond the
   metrics' own state, e.g. FID's feature sums).
 
-Usage: ``python bench/harness_overhead.py [--items 4] [--metrics fid,idsim,lse,diversity]``.
+Usage: ``python -m bench.harness_overhead [--items 4] [--metrics fid,idsim,lse,diversity]``.
 Exit status 1 when the overhead exceeds the target.
 """
 

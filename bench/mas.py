@@ -1,6 +1,6 @@
 """Speed of batched MAS (ttsf.tts.alignment.mas) vs the plain-Python DP reference.
 
-    python bench/mas.py [--batch 8 --text 80 --mel 400 --repeat 3]
+    python -m bench.mas [--batch 8 --text 80 --mel 400 --repeat 3]
 
 Both give identical paths (checked here too); prints times and the speedup as JSON.
 """

@@ -17,7 +17,7 @@ tolerance already pinned by the tests in ``tests/eval/metrics/``:
 - **MCD**: pymcd ``Calculate_MCD(MCD_mode="dtw").calculate_mcd`` vs the suite's MCD on
   pairs of synthetic test clips of different voices. Tolerance 1e-9 relative.
 
-    python bench/reference_parity.py [--quick]
+    python -m bench.reference_parity [--quick]
 
 Writes ``results/bench/reference_parity-<utc>.json``. Exit status 1 when a difference
 exceeds its tolerance.
@@ -37,8 +37,6 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # `python bench/<name>.py` from a fresh clone
-    sys.path.insert(0, str(REPO))
 REAL_AV = REPO / "tests" / "data" / "real_av"
 
 
@@ -223,7 +221,8 @@ def main(argv=None) -> int:
             rows.append(fn())
     report = {"threads": args.threads, "load_before": load_before, "load_after": [round(x, 2) for x in os.getloadavg()],
               "utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "rows": rows}
-    out = args.json or REPO / "results" / "bench" / f"reference_parity-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
+    stamp = time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())
+    out = args.json or REPO / "results" / "bench" / f"reference_parity-{stamp}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1, default=str) + "\n", "utf-8")
     print(f"wrote {out}")

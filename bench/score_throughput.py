@@ -19,7 +19,7 @@ Table 3) per wall second: >= 1 is real time. Ground truth is scored as the gener
 output (its own reference), so every network sees real work. The machine's load average
 is recorded before and after each block: timings on a shared machine are noisy.
 
-    python bench/score_throughput.py [--quick] [--threads 1,2] [--limit N] [--json OUT]
+    python -m bench.score_throughput [--quick] [--threads 1,2] [--limit N] [--json OUT]
     python -m bench.score_throughput --quick
 
 Writes ``results/bench/score_throughput-<utc>.json`` (versions, git commit, threads, load).
@@ -38,8 +38,6 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # `python bench/<name>.py` from a fresh clone
-    sys.path.insert(0, str(REPO))
 REAL_AV = REPO / "tests" / "data" / "real_av"
 TABLE1 = {"fid": "fd_mobilenetv2", "idsim": "sface", "lse": "syncnet_offline", "diversity": "whenet"}
 TABLE3 = {"wer": "faster-whisper-base", "mcd": None, "csim": "resemblyzer", "f0_rmse": None}
@@ -317,14 +315,16 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
     parser.add_argument("--tables", default="1,3", help="which tables' metrics (default 1,3)")
     parser.add_argument("--datasets", default="synthetic,real_av")
-    parser.add_argument("--json", type=Path, default=None, help="output (default results/bench/score_throughput-<utc>.json)")
+    parser.add_argument("--json", type=Path, default=None,
+                        help="output (default results/bench/score_throughput-<utc>.json)")
     args = parser.parse_args(argv)
     threads = [1] if args.quick else [int(x) for x in args.threads.split(",")]
     limits = {"synthetic": 2, "real_av": 1} if args.quick else {"synthetic": args.limit, "real_av": args.limit}
     loaders = {"synthetic": synthetic_items, "real_av": real_items}
     datasets = {name: loaders[name](limits[name]) for name in args.datasets.split(",")}
     report = run(datasets, threads, args.tables.split(","))
-    out = args.json or REPO / "results" / "bench" / f"score_throughput-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
+    stamp = time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())
+    out = args.json or REPO / "results" / "bench" / f"score_throughput-{stamp}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1, default=str) + "\n", "utf-8")
     print(f"wrote {out}")

@@ -1,7 +1,7 @@
 """Benchmark: build time and peak memory of the synthetic corpus (issue targets: default
 preset <= 5 min on 2 cores, <= 2 GB peak RSS).
 
-    python bench/synth_build.py [--preset default|tiny] [--jobs N] [--out DIR] [--json FILE]
+    python -m bench.synth_build [--preset default|tiny] [--jobs N] [--out DIR] [--json FILE]
 
 Builds into a fresh temporary directory (or ``--out``, which must not exist) in a child
 process, and reports wall time, CPU time and the peak resident memory of the build

@@ -1,6 +1,6 @@
 """Training throughput per stage of the paper recipe: steps/s, examples/s and peak memory.
 
-    python bench/train_throughput.py [--stages tts face joint] [--preset paper|cpu] [--steps 5]
+    python -m bench.train_throughput [--stages tts face joint] [--preset paper|cpu] [--steps 5]
                                      [--device auto|cpu|cuda] [--batch-size N] [--amp] [--json out.json]
 
 Runs the real trainers (``ttsf.train.{tts,face,joint}``) with the paper configs
@@ -25,7 +25,6 @@ import csv
 import os
 import resource
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -33,8 +32,6 @@ from pathlib import Path
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
 
 CONFIGS = {"tts": REPO / "configs/tts/lrs3.yaml", "face": REPO / "configs/face/lrs3_paper.yaml",
            "joint": REPO / "configs/joint/lrs3_paper.yaml"}

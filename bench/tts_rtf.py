@@ -1,6 +1,6 @@
 """Real-time factor of TTS inference (text -> 16 kHz waveform) with a per-stage breakdown.
 
-    python bench/tts_rtf.py [--threads 2 --steps 10 --repeat 3 --config paper|synth --device cpu]
+    python -m bench.tts_rtf [--threads 2 --steps 10 --repeat 3 --config paper|synth --device cpu]
 
 Paper-size model (Matcha sizes, face condition of 512) with seeded random weights;
 the duration predictor's bias is set so tokens last 4 mel frames on average
@@ -9,8 +9,8 @@ the duration predictor's bias is set so tokens last 4 mel frames on average
 steps), vocoder (bundled TorchScript HiFi-GAN). RTF = wall seconds / seconds
 of audio (lower is faster); ``cpu_seconds_per_audio_second`` is process CPU time (all
 threads) per audio second, which a busy shared machine inflates much less than wall
-time (with ``--threads N`` on an idle machine, wall RTF is between cpu/N and cpu). Prints JSON, including the 1-minute load average before
-and after (the machine may be shared).
+time (with ``--threads N`` on an idle machine, wall RTF is between cpu/N and cpu). Prints JSON, including the
+1-minute load average before and after (the machine may be shared).
 """
 
 from __future__ import annotations
@@ -95,7 +95,8 @@ def main(argv=None) -> int:
             audio += wav.shape[-1] / vocoder.sample_rate
     total = sum(stages.values())
     res = {
-        "model": "paper-size (Matcha sizes), random weights", "params_M": sum(p.numel() for p in model.parameters()) / 1e6,
+        "model": "paper-size (Matcha sizes), random weights",
+        "params_M": sum(p.numel() for p in model.parameters()) / 1e6,
         "device": args.device, "threads": args.threads, "steps": args.steps, "utterances": args.repeat * len(TEXTS),
         "audio_s": round(audio, 2), "rtf": round(total / audio, 4),
         "rtf_by_stage": {k: round(v / audio, 4) for k, v in stages.items()},

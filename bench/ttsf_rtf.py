@@ -1,12 +1,12 @@
 """End-to-end real-time factor of TTSF (speech + video) with a per-stage breakdown.
 
-    python bench/ttsf_rtf.py [--sizes 64 128 256] [--threads 2] [--repeats 3] [--device auto|cpu|cuda]
-                             [--serial] [--checkpoint ttsf.pt] [--json out.json]
+    python -m bench.ttsf_rtf [--sizes 64 128 256] [--threads 2] [--repeats 3] [--device auto|cpu|cuda]
+                              [--serial] [--checkpoint ttsf.pt] [--json out.json]
 
 RTF = wall time / duration of the produced speech (lower is faster; < 1 is faster than
 real time). CPU time (all threads) and the 1-minute load average are recorded too: on a
-shared machine wall time is inflated by other processes. Without ``--checkpoint`` the model has the paper's sizes (TTS: Matcha-TTS
-sizes; face: LIA/StyleGAN2 channels 64..512 at the chosen image size; motion sampler
+shared machine wall time is inflated by other processes. Without ``--checkpoint`` the model has the paper's sizes
+(TTS: Matcha-TTS sizes; face: LIA/StyleGAN2 channels 64..512 at the chosen image size; motion sampler
 defaults) and seeded random weights, with the duration predictor's output fixed to
 ``--frames-per-token`` mel frames per token so the speech length is realistic; timing
 does not depend on the weights otherwise. The first call (vocoder load, allocations) is
@@ -24,15 +24,10 @@ import math
 import os
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import torch
-
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
 
 TEXT = "The quick brown fox jumps over the lazy dog."
 
@@ -88,7 +83,8 @@ def main(argv=None) -> int:
             size = model.cfg.face.size
         else:
             model = paper_model(size, args.frames_per_token, args.device)
-        n_params = {k: sum(p.numel() for p in getattr(model, k).parameters()) for k in ("tts", "face", "mapper", "sampler")}
+        n_params = {k: sum(p.numel() for p in getattr(model, k).parameters())
+                    for k in ("tts", "face", "mapper", "sampler")}
         image = prepare_source(portrait_path(), 512)
         model.synthesize("Warm up.", image, seed=0, steps=args.steps, overlap=not args.serial)
         if cuda:
@@ -114,10 +110,11 @@ def main(argv=None) -> int:
         results.append({"size": size, "params": n_params, "median": med, "rtf": rtf, "runs": runs})
         print(f"\n{size} px: {med['audio_s']:.2f} s of speech, {int(med['frames'])} frames; "
               f"total {med['total_s']:.2f} s -> RTF {rtf['total']:.3f} (median of {args.repeats}); "
-              f"CPU time {med['cpu_total_s']:.1f} s (RTF {rtf['cpu_total']:.3f}); 1-min load avg {med['loadavg_1min']:.1f}")
+              f"CPU time {med['cpu_total_s']:.1f} s (RTF {rtf['cpu_total']:.3f}); "
+              f"1-min load avg {med['loadavg_1min']:.1f}")
         for stage in ("align", "face_encode", "tts", "vocoder", "audio_mapper", "motion_sampler", "render"):
             print(f"  {stage:15s} {med[stage + '_s']:8.3f} s   RTF {rtf[stage]:.4f}")
-        print(f"  params: " + ", ".join(f"{k} {v / 1e6:.1f} M" for k, v in n_params.items()))
+        print("  params: " + ", ".join(f"{k} {v / 1e6:.1f} M" for k, v in n_params.items()))
     from eval.cache import atomic_write_json
     from eval.results import provenance  # git commit and dirty flag, package versions, python, platform
 

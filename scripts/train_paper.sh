@@ -20,7 +20,7 @@
 # Expected GPU budget (NOT measured: no GPU was available when this was written; estimates from
 # counted FLOPs, see docs/model.md "Training recipe"): tts ~50-300 GPU-h, face ~60-160 GPU-h,
 # joint ~650-1,750 GPU-h -- about 0.8-2.2k A6000-hours, i.e. 4-11 days on 8 GPUs. Measure before
-# committing to it: `python bench/train_throughput.py --gpu-hours` on one GPU prints steps/s, peak
+# committing to it: `python -m bench.train_throughput --gpu-hours` on one GPU prints steps/s, peak
 # memory and the GPU-hours of these step counts at the measured speed.
 #
 # Weights the losses need (not downloadable by this project; see docs/model.md):

@@ -15,7 +15,7 @@ from typing import Optional
 
 from eval.data import roots
 from eval.data.manifest import Item, Manifest, ManifestError, Source, load_manifest, write_manifest
-from eval.data.selection import seeded_choice, seeded_order, seeded_subset
+from eval.data.selection import seeded_choice, seeded_subset
 from ttsf.hashing import sha256_file  # noqa: F401  (re-exported: splits.sha256_file)
 
 REPO = Path(__file__).resolve().parents[2]
@@ -157,7 +157,8 @@ def build_lrs2(directory: Optional[Path] = None) -> dict[str, str]:
     chosen = set(seeded_subset([i for i, _ in rows], LRS2_SUBSET_SIZE, LRS2_SUBSET_SEED))
     return {
         "lrs2_test": write_manifest(directory / "lrs2_test.jsonl", items),
-        "lrs2_test_subset": write_manifest(directory / "lrs2_test_subset.jsonl", [it for it in items if it.id in chosen]),
+        "lrs2_test_subset": write_manifest(directory / "lrs2_test_subset.jsonl",
+                                           [it for it in items if it.id in chosen]),
     }
 
 
@@ -290,8 +291,3 @@ def load_split(name: str, data_root: Optional[os.PathLike | str] = None) -> tupl
         return load_dir_split(name)
     root = split_root(name, data_root)
     return split_manifest(name, root if split_def(name).dataset == "synth" else data_root), root
-
-
-def lrs2_order_preview(k: int = 5) -> list[str]:
-    """First ``k`` ids of the seeded LRS2 order (for docs and sanity checks)."""
-    return seeded_order([i for i, _ in lrs2_ids()], LRS2_SUBSET_SEED)[:k]

@@ -23,6 +23,7 @@ from typing import Optional
 
 from eval.registry import UnknownName
 from ttsf.inputs import InputError, check_device, nonneg_int, output_file, safe_name, safe_name_arg, seed_int
+from ttsf.paths import EVAL_RUNS
 
 log = logging.getLogger("eval.run")
 
@@ -60,9 +61,10 @@ def _add_run_args(p: argparse.ArgumentParser, table_required: bool = True) -> No
     p.add_argument("--data-root", default=None, help="folder holding lrs2/, lrs3/, vox2/ (or a synthetic corpus)")
     p.add_argument("--corpus", choices=("default", "tiny"), default="default",
                    help="bundled synthetic corpus preset used without --data-root (default: default)")
-    p.add_argument("--out", default="results/runs", help="runs folder (default results/runs)")
+    p.add_argument("--out", default=EVAL_RUNS, help=f"runs folder (default {EVAL_RUNS})")
     p.add_argument("--run-id", type=safe_name_arg("--run-id"), default=None,
-                   help="run folder name inside --out: letters, digits, '.', '_', '-' (default: a hash of the configuration)")
+                   help="run folder name inside --out: letters, digits, '.', '_', '-' "
+                        "(default: a hash of the configuration)")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     p.add_argument("--seed", type=seed_int, default=0)
     p.add_argument("--format", choices=("md", "tex", "csv"), default="md", help="printed table format")
@@ -164,16 +166,9 @@ def cmd_run(args, systems_override: Optional[list[str]] = None) -> int:
     from eval.run.distributed import init_world, shutdown
     from eval.run.runner import RunError, run
 
-    try:  # everything the run's end needs is checked before it starts
-        check_device(args.device)
-        if args.check is not None:
-            from eval.run.check import load_reference
-
-            load_reference(args.check)
-        if args.write_reference is not None:
-            output_file(args.write_reference, "--write-reference")
-    except (ValueError, OSError) as exc:  # InputError is a ValueError
-        print(f"error: {exc}", file=sys.stderr)
+    problem = _precheck(args)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     world = init_world()
     _setup_logging(args.quiet, world.rank)
@@ -185,18 +180,7 @@ def cmd_run(args, systems_override: Optional[list[str]] = None) -> int:
         return 2
     if getattr(args, "offline", False):
         args.backend = _offline_backends(args)
-    cfg = _config(args)
-    if systems_override is not None:
-        cfg.systems = systems_override
-    demo_note = None
-    if cfg.data_root is None and (cfg.split is None or cfg.split.startswith("synth")):
-        log.info("no --data-root: using the synthetic corpus (built on demand) with offline metric backends")
-        if cfg.limit is None:
-            cfg.limit = DEMO_LIMIT
-            demo_note = (f"demo subset: {DEMO_LIMIT} items of the synthetic test split, spread over its speakers "
-                         "(pass --limit 0 to score all of it)")
-    if cfg.limit == 0:
-        cfg.limit = None
+    cfg, demo_note = _run_config(args, systems_override)
     refusal = _demo_checkpoint_refusal(cfg)
     if refusal:
         print(f"error: {refusal}", file=sys.stderr)
@@ -211,9 +195,55 @@ def cmd_run(args, systems_override: Optional[list[str]] = None) -> int:
     shutdown(world)
     if result is None:
         return 0
+    _print_run(result, args.format, demo_note)
+    if args.write_reference:
+        _write_reference(result, args.write_reference)
+    if args.check:
+        from eval.run.check import check
+
+        ok, report = check(result.results, args.check)
+        print(report)
+        return 0 if ok else 1
+    return 0
+
+
+def _precheck(args) -> Optional[str]:
+    """Everything the run's end needs, checked before it starts: the problem, or None."""
+    try:
+        check_device(args.device)
+        if args.check is not None:
+            from eval.run.check import load_reference
+
+            load_reference(args.check)
+        if args.write_reference is not None:
+            output_file(args.write_reference, "--write-reference")
+    except (ValueError, OSError) as exc:  # InputError is a ValueError
+        return str(exc)
+    return None
+
+
+def _run_config(args, systems_override: Optional[list[str]]):
+    """The RunConfig of the flags, and the demo-subset note when the default demo limit applies."""
+    cfg = _config(args)
+    if systems_override is not None:
+        cfg.systems = systems_override
+    demo_note = None
+    if cfg.data_root is None and (cfg.split is None or cfg.split.startswith("synth")):
+        log.info("no --data-root: using the synthetic corpus (built on demand) with offline metric backends")
+        if cfg.limit is None:
+            cfg.limit = DEMO_LIMIT
+            demo_note = (f"demo subset: {DEMO_LIMIT} items of the synthetic test split, spread over its speakers "
+                         "(pass --limit 0 to score all of it)")
+    if cfg.limit == 0:
+        cfg.limit = None
+    return cfg, demo_note
+
+
+def _print_run(result, fmt: str, demo_note: Optional[str]) -> None:
+    """The table, notes on missing weights, placeholders and failures, and where the run's files are."""
     from eval.tables.render import render
 
-    print(render(result.results, args.format))
+    print(render(result.results, fmt))
     if demo_note:
         print(demo_note)
     _print_missing_weights(result.results)
@@ -227,24 +257,19 @@ def cmd_run(args, systems_override: Optional[list[str]] = None) -> int:
     print(f"  tables:   {result.run_dir}/table{result.results['table']}.{{md,tex,csv}}")
     print(f"  wall {wall:.1f} s: data preparation {t.get('data_prep', 0.0):.1f} s, systems and metrics "
           f"{t['model_s']:.1f} s, harness {t['harness_overhead_s']:.1f} s")
-    code = 0
-    if args.write_reference:
-        from eval.cache import atomic_write_json
-        from eval.run.check import make_reference
 
-        tolerances = {}
-        if args.write_reference.exists():
-            tolerances = json.loads(args.write_reference.read_text("utf-8")).get("tolerances", {})
-        command = "python -m eval.run " + " ".join(shlex.quote(a) for a in sys.argv[1:] if a)
-        atomic_write_json(args.write_reference, make_reference(result.results, tolerances, command))
-        print(f"reference written: {args.write_reference}")
-    if args.check:
-        from eval.run.check import check
 
-        ok, report = check(result.results, args.check)
-        print(report)
-        code = 0 if ok else 1
-    return code
+def _write_reference(result, path: Path) -> None:
+    """``--write-reference``: this run's values as a --check reference (keeping the file's tolerances)."""
+    from eval.cache import atomic_write_json
+    from eval.run.check import make_reference
+
+    tolerances = {}
+    if path.exists():
+        tolerances = json.loads(path.read_text("utf-8")).get("tolerances", {})
+    command = "python -m eval.run " + " ".join(shlex.quote(a) for a in sys.argv[1:] if a)
+    atomic_write_json(path, make_reference(result.results, tolerances, command))
+    print(f"reference written: {path}")
 
 
 def bind_rank_device(device: str):

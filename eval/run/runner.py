@@ -25,18 +25,26 @@ from pathlib import Path
 from typing import Any, Optional
 
 from eval import results as res
-from eval.cache import FileHasher, atomic_write_json, atomic_write_text, canonical_json, content_key
+from eval.cache import FileHasher, atomic_write_json, content_key
 from eval.data.manifest import Item
 from eval.data.selection import spread_subset
+from eval.registry import UnknownName
+from eval.run.aggregate import (
+    Aggregate,
+    aggregate_generation,
+    aggregate_metric,
+    results_record,
+    write_records,
+)
 from eval.run.distributed import World
 from eval.run.generate import GenRecord, generate_item
-from eval.run.plugins import MetricPlan, plan_metric, weights_hashes
+from eval.run.lock import RunLock, RunLocked
+from eval.run.plugins import MetricPlan, plan_metric
 from eval.run.score import MetricRun, score_system
 from eval.systems.base import Context, System
-from eval.registry import UnknownName
-from eval.run.lock import RunLock, RunLocked
 from eval.tables.specs import TableSpec, get_table
 from ttsf.inputs import SAFE_NAME, InputError, inside, safe_name, writable_dir
+from ttsf.paths import EVAL_RUNS
 
 #: seed of the --limit subset (recorded in results.json with the limit)
 LIMIT_SEED = "ttsf-bench/limit/v1"
@@ -59,7 +67,7 @@ class RunConfig:
     backends: dict = dataclasses.field(default_factory=dict)  # metric -> backend
     limit: Optional[int] = None
     data_root: Optional[str] = None
-    out: str = "results/runs"
+    out: str = EVAL_RUNS
     device: str = "cpu"
     seed: int = 0
     run_id: Optional[str] = None
@@ -174,11 +182,59 @@ def _score_bars(stack: contextlib.ExitStack, system: str, runs: list[MetricRun],
     return items, per_metric
 
 
+@dataclasses.dataclass
+class RunState:
+    """What a run has resolved before scoring starts, shared by its steps (rank 0 aggregates from it)."""
+
+    cfg: RunConfig
+    spec: TableSpec
+    world: World
+    started: str  # ISO time the run started
+    wall0: float  # perf_counter at the start
+    split_name: str = ""
+    synthetic: bool = False
+    manifest: Any = None
+    root: Optional[Path] = None
+    items: list[Item] = dataclasses.field(default_factory=list)
+    systems: list[System] = dataclasses.field(default_factory=list)
+    skipped: dict[str, str] = dataclasses.field(default_factory=dict)
+    plans: list[MetricPlan] = dataclasses.field(default_factory=list)
+    metric_objs: dict[str, Any] = dataclasses.field(default_factory=dict)
+    run_id: str = ""
+    run_dir: Optional[Path] = None
+    timing: collections.Counter = dataclasses.field(default_factory=collections.Counter)
+
+
 def run(cfg: RunConfig, world: Optional[World] = None) -> Optional[RunResult]:
     """Run the evaluation; returns the result on rank 0 (``None`` on other ranks)."""
     world = world or World()
     wall0 = time.perf_counter()
     started = res.now_iso()
+    _check_names(cfg)
+    spec = get_table(cfg.table)
+    if spec.kind not in ("metrics", "figure"):
+        raise RunError(f"{spec.title} is not computed by `eval.run`: {spec.note or spec.kind}")
+    state = RunState(cfg, spec, world, started, wall0)
+    _load_items(state)
+    _setup(state)
+    lock = _lock(state)
+    try:
+        if world.is_main:
+            atomic_write_json(state.run_dir / "config.json",
+                              {"config": dataclasses.asdict(cfg), "split": state.split_name,
+                               "split_sha256": state.manifest.sha256, "run_id": state.run_id})
+        world.barrier()
+        gathered = world.gather(_evaluate(state))
+        if not world.is_main:
+            return None
+        return _finish(state, gathered)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _check_names(cfg: RunConfig) -> None:
+    """``--out``, ``--run-id`` and the system labels, refused before any work."""
     check_out(cfg.out)
     if cfg.run_id is not None:
         _checked(safe_name, cfg.run_id, "--run-id")
@@ -186,20 +242,21 @@ def run(cfg: RunConfig, world: Optional[World] = None) -> Optional[RunResult]:
         label, sys_spec = parse_system(text)
         if label != sys_spec or not sys_spec.startswith("dir:"):  # a bare dir:PATH is named by a hash
             _checked(safe_name, label, "system name")
-    spec = get_table(cfg.table)
-    if spec.kind not in ("metrics", "figure"):
-        raise RunError(f"{spec.title} is not computed by `eval.run`: {spec.note or spec.kind}")
-    split_name, synthetic = resolve_split(spec, cfg)
+
+
+def _load_items(state: RunState) -> None:
+    """The split, its data root and the items to score (``--limit``) into ``state``."""
+    from eval.data.roots import DataRootError
     from eval.data.splits import load_split
 
+    cfg = state.cfg
+    state.split_name, state.synthetic = split_name, synthetic = resolve_split(state.spec, cfg)
     data_t0 = time.perf_counter()
     data_root = cfg.data_root
     if data_root is None and synthetic:
         from eval.synth import default_corpus
 
         data_root = str(default_corpus(cfg.corpus))  # built on demand, cached
-    from eval.data.roots import DataRootError
-
     try:
         manifest, root = load_split(split_name, data_root)
     except DataRootError as exc:
@@ -208,27 +265,35 @@ def run(cfg: RunConfig, world: Optional[World] = None) -> Optional[RunResult]:
         raise RunError(f"the data of split {split_name} is not there: {root} does not exist "
                        f"(data root {data_root}); see `python -m eval.run ls splits`")
     data_prep = time.perf_counter() - data_t0
-    root = Path(root)
+    state.manifest, state.root = manifest, Path(root)
     # --limit K: a deterministic subset spread over speakers (not the first K ids, which
     # would all come from one speaker)
-    items: list[Item] = (spread_subset(manifest.items, min(cfg.limit, len(manifest)), LIMIT_SEED)
-                         if cfg.limit else list(manifest.items))
-    if not items:
+    state.items = (spread_subset(manifest.items, min(cfg.limit, len(manifest)), LIMIT_SEED)
+                   if cfg.limit else list(manifest.items))
+    if not state.items:
         raise RunError(f"split {split_name} has no items")
-    timing = collections.Counter()
-    timing["data_prep"] = data_prep  # building the synthetic corpus (first use) + reading the split
+    state.timing["data_prep"] = data_prep  # building the synthetic corpus (first use) + reading the split
+
+
+def _setup(state: RunState) -> None:
+    """Systems, metric plans, the run id and folder into ``state``; warns about missing weights."""
     t = time.perf_counter()
-    systems, skipped = create_systems(spec, cfg, synthetic)
-    plans = plan_metrics(spec, cfg, synthetic)
-    timing["setup_model"] += time.perf_counter() - t
-    if world.is_main:
-        for plan in plans:
+    state.systems, state.skipped = create_systems(state.spec, state.cfg, state.synthetic)
+    state.plans = plan_metrics(state.spec, state.cfg, state.synthetic)
+    state.timing["setup_model"] += time.perf_counter() - t
+    if state.world.is_main:
+        for plan in state.plans:
             for name in sorted(plan.missing):
                 log.warning("%s/%s needs weights %r (column shown as missing): python -m eval.weights download %s",
                             plan.key, plan.backend.name, name, name)
-    run_id = cfg.run_id or make_run_id(cfg, split_name, manifest.sha256)
-    run_dir = _run_dir(cfg.out, run_id)
-    lock = RunLock(run_dir, started) if world.is_main else None
+    state.run_id = state.cfg.run_id or make_run_id(state.cfg, state.split_name, state.manifest.sha256)
+    state.run_dir = _run_dir(state.cfg.out, state.run_id)
+
+
+def _lock(state: RunState) -> Optional[RunLock]:
+    """Rank 0 takes the run folder's lock; every rank raises RunError when it is refused."""
+    world, run_dir = state.world, state.run_dir
+    lock = RunLock(run_dir, state.started) if world.is_main else None
     refused = None
     if lock is not None:
         try:
@@ -245,71 +310,87 @@ def run(cfg: RunConfig, world: Optional[World] = None) -> Optional[RunResult]:
         refused = box[0]
     if refused is not None:
         raise RunError(refused)
-    try:
-        if world.is_main:
-            atomic_write_json(run_dir / "config.json", {"config": dataclasses.asdict(cfg), "split": split_name,
-                                                        "split_sha256": manifest.sha256, "run_id": run_id})
-        world.barrier()
-        my_items = world.shard(items)
-        quiet = cfg.quiet or not world.is_main
-        hasher = FileHasher()
-        payload: dict[str, Any] = {"gen": {}, "metrics": {}}
-        metric_objs: dict[str, Any] = {}
-        t = time.perf_counter()
-        for plan in plans:
-            if plan.unavailable is None:
-                try:
-                    metric_objs[plan.key] = plan.create(cfg.device, **cfg.metric_options.get(plan.name, {}))
-                except Exception as exc:  # a metric that cannot even be built: its column is missing with the reason
-                    plan.unavailable = f"cannot create metric: {type(exc).__name__}: {exc}"
-        timing["setup_model"] += time.perf_counter() - t
-        tag = f"r{world.rank}of{world.size}"
-        for system in systems:
-            out_dir = run_dir / "samples" / _safe(system.name)
-            ctx = Context(root, out_dir, cfg.seed, cfg.device)
-            gens: dict[str, GenRecord] = {}
-            with _bar(len(my_items), f"generate {system.name}", quiet) as bar:
-                for item in my_items:
-                    t = time.perf_counter()
-                    rec = generate_item(system, item, ctx, hasher)
-                    timing["generate_total"] += time.perf_counter() - t
-                    timing["generate_model"] += rec.seconds
-                    gens[item.id] = rec
-                    bar.update(1)
-            runs = []
-            for plan in plans:
-                metric = metric_objs.get(plan.key)
-                reason = plan.unavailable
-                if reason is None:
-                    lacking = _lacking(system, metric)
-                    reason = f"{system.name} produces no {' or '.join(lacking)}" if lacking else None
-                runs.append(MetricRun(plan.key, metric, run_dir / "state" / _safe(system.name) / f"{plan.key}.{tag}.ckpt",
-                                      unavailable=reason))
+    return lock
+
+
+def _create_metrics(state: RunState) -> None:
+    """One metric object per available plan; a metric that cannot be built makes its plan unavailable."""
+    t = time.perf_counter()
+    for plan in state.plans:
+        if plan.unavailable is None:
+            try:
+                state.metric_objs[plan.key] = plan.create(state.cfg.device,
+                                                          **state.cfg.metric_options.get(plan.name, {}))
+            except Exception as exc:  # a metric that cannot even be built: its column is missing with the reason
+                plan.unavailable = f"cannot create metric: {type(exc).__name__}: {exc}"
+    state.timing["setup_model"] += time.perf_counter() - t
+
+
+def _evaluate(state: RunState) -> dict:
+    """Generate and score this rank's share of the items with every system: the payload rank 0 gathers."""
+    my_items = state.world.shard(state.items)
+    quiet = state.cfg.quiet or not state.world.is_main
+    hasher = FileHasher()
+    payload: dict[str, Any] = {"gen": {}, "metrics": {}}
+    _create_metrics(state)
+    for system in state.systems:
+        gens = _generate(state, system, my_items, hasher, quiet)
+        runs = _metric_runs(state, system)
+        _score(state, system, my_items, gens, runs, hasher, quiet)
+        payload["gen"][system.name] = {i: dataclasses.asdict(g) | {"video": _s(g.video), "audio": _s(g.audio)}
+                                       for i, g in gens.items()}
+        payload["metrics"][system.name] = {
+            r.key: {"unavailable": r.unavailable, "payload": r.payload(), "resumed": r.resumed, "seconds": r.seconds,
+                    "state": copy.deepcopy(r.metric.state()) if r.unavailable is None else None}
+            for r in runs
+        }
+        state.timing["metric_update"] += sum(r.seconds for r in runs)
+    payload["timing"] = dict(state.timing)
+    return payload
+
+
+def _generate(state: RunState, system: System, my_items: list[Item], hasher: FileHasher,
+              quiet: bool) -> dict[str, GenRecord]:
+    out_dir = state.run_dir / "samples" / _safe(system.name)
+    ctx = Context(state.root, out_dir, state.cfg.seed, state.cfg.device)
+    gens: dict[str, GenRecord] = {}
+    with _bar(len(my_items), f"generate {system.name}", quiet) as bar:
+        for item in my_items:
             t = time.perf_counter()
-            with contextlib.ExitStack() as stack:
-                bar, metric_bars = _score_bars(stack, system.name, runs, len(my_items), quiet)
-                part = score_system(system.name, my_items, gens, root, runs, cfg.seed, hasher, progress=bar.update,
-                                    metric_progress=lambda key, n: metric_bars[key].update(n) if key in metric_bars else None)
-            timing["score_total"] += time.perf_counter() - t
-            for k, v in part.items():
-                timing[f"score_{k}"] += v
-            payload["gen"][system.name] = {i: dataclasses.asdict(g) | {"video": _s(g.video), "audio": _s(g.audio)}
-                                           for i, g in gens.items()}
-            payload["metrics"][system.name] = {
-                r.key: {"unavailable": r.unavailable, "payload": r.payload(), "resumed": r.resumed, "seconds": r.seconds,
-                        "state": copy.deepcopy(r.metric.state()) if r.unavailable is None else None}
-                for r in runs
-            }
-            timing["metric_update"] += sum(r.seconds for r in runs)
-        payload["timing"] = dict(timing)
-        gathered = world.gather(payload)
-        if not world.is_main:
-            return None
-        return _finish(cfg, spec, run_id, run_dir, split_name, manifest, items, systems, skipped, plans, metric_objs,
-                       gathered, started, wall0, world, root)
-    finally:
-        if lock is not None:
-            lock.release()
+            rec = generate_item(system, item, ctx, hasher)
+            state.timing["generate_total"] += time.perf_counter() - t
+            state.timing["generate_model"] += rec.seconds
+            gens[item.id] = rec
+            bar.update(1)
+    return gens
+
+
+def _metric_runs(state: RunState, system: System) -> list[MetricRun]:
+    """One MetricRun per plan for ``system`` (unavailable with the reason where it cannot be scored)."""
+    tag = f"r{state.world.rank}of{state.world.size}"
+    runs = []
+    for plan in state.plans:
+        metric = state.metric_objs.get(plan.key)
+        reason = plan.unavailable
+        if reason is None:
+            lacking = _lacking(system, metric)
+            reason = f"{system.name} produces no {' or '.join(lacking)}" if lacking else None
+        ckpt = state.run_dir / "state" / _safe(system.name) / f"{plan.key}.{tag}.ckpt"
+        runs.append(MetricRun(plan.key, metric, ckpt, unavailable=reason))
+    return runs
+
+
+def _score(state: RunState, system: System, my_items: list[Item], gens: dict[str, GenRecord],
+           runs: list[MetricRun], hasher: FileHasher, quiet: bool) -> None:
+    t = time.perf_counter()
+    with contextlib.ExitStack() as stack:
+        bar, metric_bars = _score_bars(stack, system.name, runs, len(my_items), quiet)
+        part = score_system(system.name, my_items, gens, state.root, runs, state.cfg.seed, hasher,
+                            progress=bar.update,
+                            metric_progress=lambda key, n: metric_bars[key].update(n) if key in metric_bars else None)
+    state.timing["score_total"] += time.perf_counter() - t
+    for k, v in part.items():
+        state.timing[f"score_{k}"] += v
 
 
 def _checked(check, value, what):
@@ -362,180 +443,71 @@ def _lacking(system: System, metric) -> list[str]:
     return out
 
 
-def _top_reason(errors: dict) -> str:
-    counts = collections.Counter(e["reason"] for e in errors.values())
-    reason, n = counts.most_common(1)[0]
-    more = f" (+{len(counts) - 1} other reasons)" if len(counts) > 1 else ""
-    return f"{reason} [{n}x]{more}"
+def _finish(state: RunState, gathered: list[dict]) -> RunResult:
+    """Rank 0: aggregate the ranks' payloads, attach intervals, build results.json and write the run."""
+    from eval.tables.render import write_tables
+
+    timing = _merged_timing(gathered)
+    agg = Aggregate()
+    for system in state.systems:
+        aggregate_generation(agg, system.name, gathered)
+        agg.scores[system.name] = {}
+        agg.details[system.name] = {}
+        for plan in state.plans:
+            aggregate_metric(agg, system.name, plan, state.metric_objs.get(plan.key),
+                             [p["metrics"][system.name][plan.key] for p in gathered], len(state.items),
+                             state.cfg.seed, keep_state=state.spec.kind == "figure")
+    figure = _figure(state, agg)
+    timing["compute"] = agg.compute_s
+    results = _results_schema(state, agg, timing, figure)
+    write_records(state.run_dir, agg.item_lines, results)
+    write_tables(results, state.run_dir)
+    return RunResult(state.run_dir, results, agg.failures)
 
 
-def _finish(cfg, spec, run_id, run_dir, split_name, manifest, items, systems, skipped, plans, metric_objs,
-            gathered, started, wall0, world, root) -> RunResult:
-    n_total = len(items)
-    item_lines: list[dict] = []
-    scores: dict[str, dict] = {}
-    details: dict[str, dict] = {}
-    failures: list[tuple] = []
-    gen_summary: dict[str, dict] = {}
+def _merged_timing(gathered: list[dict]) -> collections.Counter:
     timing = collections.Counter()
     for k, part in enumerate(gathered):
         if k:  # data preparation happens on every rank at once: count it once
             part["timing"].pop("data_prep", None)
         timing.update(part["timing"])
-    compute_s = 0.0
-    figure_states: dict[str, dict] = {}
-    metric_seconds: dict[str, dict] = {}
-    compute_seconds: dict[str, dict] = {}
-    for system in systems:
-        gens = {}
-        for part in gathered:
-            gens.update(part["gen"][system.name])
-        gen_failed = {i: g for i, g in gens.items() if g["error"]}
-        gen_summary[system.name] = {"n": len(gens), "ok": len(gens) - len(gen_failed), "failed": len(gen_failed),
-                                    "cached": sum(1 for g in gens.values() if g["cached"])}
-        for i, g in sorted(gen_failed.items()):
-            item_lines.append({"system": system.name, "id": i, "stage": "generate", "error": g["error"],
-                               "reason": g["reason"]})
-        scores[system.name] = {}
-        details[system.name] = {}
-        for plan in plans:
-            parts = [p["metrics"][system.name][plan.key] for p in gathered]
-            metric_seconds.setdefault(system.name, {})[plan.key] = round(sum(p["seconds"] for p in parts), 3)
-            unavailable = next((p["unavailable"] for p in parts if p["unavailable"]), None)
-            values: dict = {}
-            errors: dict = {}
-            for p in parts:
-                values.update(p["payload"]["values"])
-                errors.update(p["payload"]["errors"])
-            for i in sorted(set(values) | set(errors)):
-                if i in errors:
-                    item_lines.append({"system": system.name, "id": i, "metric": plan.key, **errors[i]})
-                for out, v in sorted(values.get(i, {}).items()):
-                    line = {"system": system.name, "id": i, "metric": plan.key, "output": out, "value": v}
-                    if v is None:
-                        line.update(error="non_finite", reason="the metric returned a non-finite value")
-                    item_lines.append(line)
-            outputs = _outputs(plan)
-            if unavailable:
-                for out in outputs:
-                    scores[system.name][out] = res.score_cell(None, unavailable, plan.key, 0, n_total, 0, None, None)
-                continue
-            metric = metric_objs[plan.key]
-            n_ok = n_total - len(errors)
-            if n_ok == 0:
-                reason = f"all {n_total} items failed: {_top_reason(errors)}"
-                for out in outputs:
-                    scores[system.name][out] = res.score_cell(None, reason, plan.key, 0, n_total, len(errors), None, None)
-                failures.append((system.name, plan.key, len(errors), n_total, _top_reason(errors)))
-                continue
-            if errors:
-                failures.append((system.name, plan.key, len(errors), n_total, _top_reason(errors)))
-            t = time.perf_counter()
-            metric.reset()
-            for p in parts:
-                metric.merge(p["state"])
-            try:
-                computed = dict(metric.compute())
-            except Exception as exc:  # recorded as a missing value with the reason, never a number
-                from eval.metrics.base import ItemError
+    return timing
 
-                reason = exc.reason if isinstance(exc, ItemError) else f"{type(exc).__name__}: {exc}"
-                computed = {}
-                for out in outputs:
-                    scores[system.name][out] = res.score_cell(None, f"compute failed: {reason}", plan.key, n_ok,
-                                                              n_total, len(errors), None, None)
-            corpus_cis: dict = {}
-            ci_hook = getattr(metric, "corpus_ci", None)  # corpus-level CIs the metric makes itself (FID)
-            if computed and callable(ci_hook):
-                try:
-                    corpus_cis = dict(ci_hook(cfg.seed))
-                except Exception as exc:  # the value stands; its CI is missing with the reason
-                    log.exception("%s/%s: confidence interval failed", system.name, plan.key)
-                    corpus_cis = {out: {"ci95": None, "method": None, "reason": f"CI failed: {type(exc).__name__}: {exc}"}
-                                  for out in outputs}
-            compute_s += time.perf_counter() - t
-            compute_seconds.setdefault(system.name, {})[plan.key] = round(time.perf_counter() - t, 3)
-            if spec.kind == "figure":
-                figure_states[system.name] = copy.deepcopy(metric.state())
-            info = getattr(metric, "info", None)
-            if isinstance(info, dict):
-                details[system.name][plan.key] = info
-            allowed = set(outputs) | set(plan.cls.spec.outputs)
-            extra = {k: v for k, v in computed.items() if k not in allowed}
-            if extra:
-                details[system.name].setdefault(plan.key, {})["extra_outputs"] = extra
-            ci_reasons = {out: c["reason"] for out, c in corpus_cis.items() if c.get("ci95") is None and c.get("reason")}
-            if ci_reasons:
-                details[system.name].setdefault(plan.key, {})["ci_reasons"] = ci_reasons
-            for out, value in computed.items():
-                if out not in allowed:
-                    continue
-                per_item = [v[out] for v in values.values() if v.get(out) is not None]
-                item_level = metric.spec.level == "item" and bool(per_item)
-                summary = res.summarise(per_item, cfg.seed) if item_level else None
-                n = len(per_item) if item_level else n_ok
-                ci_method = "percentile bootstrap of the item mean (1000 resamples)" if summary and summary.ci95 else None
-                ratio = getattr(plan.cls, "ratio_outputs", {}).get(out)
-                if not item_level and ratio is not None:
-                    num_key, den_key, scale = ratio
-                    pairs = [(v[num_key], v[den_key]) for v in values.values()
-                             if v.get(num_key) is not None and v.get(den_key) is not None]
-                    ci = res.ratio_bootstrap_ci([a for a, _ in pairs], [b for _, b in pairs], cfg.seed, scale=scale)
-                    if ci is not None:
-                        summary = res.Summary(len(pairs), float(value), None, ci)
-                        ci_method = f"percentile bootstrap over items of the corpus ratio {num_key}/{den_key} (1000 resamples)"
-                corpus_ci = corpus_cis.get(out)
-                if not item_level and corpus_ci is not None and corpus_ci.get("ci95") is not None:
-                    summary = res.Summary(n, float(value), None, tuple(corpus_ci["ci95"]))
-                    ci_method = corpus_ci["method"]
-                scores[system.name][out] = res.score_cell(
-                    float(value), None, plan.key, n, n_total, n_total - n, summary, ci_method)
-    figure = None
-    if spec.kind == "figure":
-        from eval.tables.figure5 import write_figure
 
-        t = time.perf_counter()
-        figure = write_figure(run_dir, figure_states, {it.id: it.speaker for it in items}, cfg.seed)
-        compute_s += time.perf_counter() - t
-    timing["compute"] = compute_s
-    wall = time.perf_counter() - wall0
+def _figure(state: RunState, agg: Aggregate) -> Optional[dict]:
+    """The t-SNE figure of a figure table (its time counts as compute)."""
+    if state.spec.kind != "figure":
+        return None
+    from eval.tables.figure5 import write_figure
+
+    t = time.perf_counter()
+    figure = write_figure(state.run_dir, agg.figure_states, {it.id: it.speaker for it in state.items}, state.cfg.seed)
+    agg.compute_s += time.perf_counter() - t
+    return figure
+
+
+def _results_schema(state: RunState, agg: Aggregate, timing: collections.Counter, figure: Optional[dict]) -> dict:
+    """results.json of the run (schema: eval.results)."""
+    cfg, world, split_name = state.cfg, state.world, state.split_name
+    split = {"name": split_name, "sha256": state.manifest.sha256, "n_items": len(state.items), "limit": cfg.limit,
+             "limit_rule": f"spread_subset(seed={LIMIT_SEED!r})" if cfg.limit else None,
+             "synthetic": split_name.startswith("synth"), "data_root": cfg.data_root, "root": str(state.root),
+             "corpus": cfg.corpus if split_name.startswith("synth") and cfg.data_root is None else None}
+    wall = time.perf_counter() - state.wall0
+    provenance = {**res.provenance(cfg.device), "started": state.started, "finished": res.now_iso(),
+                  "wall_time_s": round(wall, 3), "world_size": world.size}
     # Model time: building systems/metrics (imports, weights), generating, metric update/compute.
     # Everything else (split loading, hashing, checkpoints, aggregation, writing) is harness overhead.
     model = timing["setup_model"] / max(1, world.size) + timing["generate_model"] / max(1, world.size) \
-        + timing["metric_update"] / max(1, world.size) + compute_s
-    results = {
-        "schema": res.SCHEMA_VERSION,
-        "run_id": run_id,
-        "table": spec.key,
-        "split": {"name": split_name, "sha256": manifest.sha256, "n_items": n_total, "limit": cfg.limit,
-                  "limit_rule": f"spread_subset(seed={LIMIT_SEED!r})" if cfg.limit else None,
-                  "synthetic": split_name.startswith("synth"), "data_root": cfg.data_root, "root": str(root),
-                  "corpus": cfg.corpus if split_name.startswith("synth") and cfg.data_root is None else None},
-        "config": dataclasses.asdict(cfg),
-        "seed": cfg.seed,
-        "provenance": {**res.provenance(cfg.device), "started": started, "finished": res.now_iso(),
-                       "wall_time_s": round(wall, 3), "world_size": world.size},
-        "timing": {**{k: round(v, 4) for k, v in sorted(timing.items())}, "model_s": round(model, 4),
-                   "harness_overhead_s": round(max(0.0, wall - model - timing["data_prep"]), 4)},
-        "systems": {s.name: {"config": s.config(), "provenance": s.provenance(), "produces": list(s.produces),
-                             "speech_source": s.speech_source, "generation": gen_summary[s.name],
-                             **_placeholder_marks(s)} for s in systems},
-        "systems_skipped": skipped,
-        "metrics": {p.key: _metric_meta(p) for p in plans},
-        "scores": scores,
-        "details": details,
-        "figure": figure,
-        "metric_seconds": metric_seconds,  # time inside metric.update this session, per system and metric
-        "compute_seconds": compute_seconds,  # time of merge + compute (+ a metric's own CI), per system and metric
-        "failures": [{"system": s, "metric": m, "n_failed": f, "n_total": t, "reason": r} for s, m, f, t, r in failures],
-    }
-    item_lines.sort(key=lambda d: (d["system"], d["id"], d.get("metric", ""), d.get("output", "")))
-    atomic_write_text(run_dir / "items.jsonl", "".join(canonical_json(line) + "\n" for line in item_lines))
-    atomic_write_json(run_dir / "results.json", results)
-    from eval.tables.render import write_tables
-
-    write_tables(results, run_dir)
-    return RunResult(run_dir, results, failures)
+        + timing["metric_update"] / max(1, world.size) + agg.compute_s
+    timing_out = {**{k: round(v, 4) for k, v in sorted(timing.items())}, "model_s": round(model, 4),
+                  "harness_overhead_s": round(max(0.0, wall - model - timing["data_prep"]), 4)}
+    systems = {s.name: {"config": s.config(), "provenance": s.provenance(), "produces": list(s.produces),
+                        "speech_source": s.speech_source, "generation": agg.gen_summary[s.name],
+                        **_placeholder_marks(s)} for s in state.systems}
+    return results_record(run_id=state.run_id, table=state.spec.key, split=split, config=dataclasses.asdict(cfg),
+                          seed=cfg.seed, provenance=provenance, timing=timing_out, systems=systems,
+                          skipped=state.skipped, plans=state.plans, agg=agg, figure=figure)
 
 
 def _placeholder_marks(system: System) -> dict:
@@ -544,24 +516,3 @@ def _placeholder_marks(system: System) -> dict:
     return {"placeholder": files, "comparable": False} if files else {}
 
 
-def _outputs(plan: MetricPlan) -> list[str]:
-    if plan.cls is None:
-        return [plan.key]
-    spec = plan.cls.spec
-    outs = list(spec.outputs) or [spec.name]
-    if plan.backend is not None and plan.backend.output_name and len(outs) == 1:
-        outs = [plan.backend.output_name]
-    return outs
-
-
-def _metric_meta(plan: MetricPlan) -> dict:
-    if plan.cls is None:
-        return {"unavailable": plan.unavailable}
-    spec = plan.cls.spec
-    b = plan.backend
-    return {
-        "version": spec.version, "level": spec.level, "higher_is_better": spec.higher_is_better, "unit": spec.unit,
-        "needs": list(spec.needs), "backend": b.name, "backend_paper": b.paper,
-        "output_name": b.output_name, "weights": weights_hashes(b), "unavailable": plan.unavailable,
-        "missing_weights": plan.missing,
-    }

@@ -12,8 +12,10 @@ and its items are skipped; any mismatch discards it (a state cannot be un-merged
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -185,17 +187,8 @@ def score_system(
     timing = {"checkpoint": 0.0, "inputs": 0.0}
     active = [m for m in metrics if m.unavailable is None]
     need_source = any("source_image" in m.metric.spec.needs for m in active)
-    # Content keys of every item for every metric (needed to validate checkpoints).
     start = time.perf_counter()
-    inputs: dict[str, ItemInputs] = {}
-    keys: dict[str, dict[str, str]] = {m.key: {} for m in active}
-    identities = {m.key: metric_identity(m.metric) for m in active}
-    for item in items:
-        inp = gather_inputs(item, root, gens[item.id], hasher)
-        inputs[item.id] = inp
-        for m in active:
-            keys[m.key][item.id] = content_key("score", identities[m.key], inp.signature,
-                                               {k: inp.missing[k] for k in sorted(inp.missing)}, int(seed))
+    inputs, keys = _content_keys(items, gens, root, active, seed, hasher)
     for m in active:
         m.metric.reset()
         m.restore(keys[m.key])
@@ -209,43 +202,99 @@ def score_system(
         if not todo:
             continue
         start = time.perf_counter()
-        inp = inputs[item.id]
-        if need_source and "source_image" not in inp.fields and "source_image" not in inp.missing:
-            try:  # a video source: decode its frame only when a metric needs it
-                inp.fields["source_image"] = source_image(item, root)
-            except (ManifestError, media.MediaError) as exc:
-                inp.missing["source_image"] = f"source image: {exc}"
-        from eval.metrics.sample import Sample
-
-        sample = Sample(id=item.id, **{k: inp.fields.get(k) for k in FIELDS})
+        sample = _sample(item, inputs[item.id], root, need_source)
         timing["inputs"] += time.perf_counter() - start
         for m in todo:
             set_postfix(m.key)
-            absent = [f for f in m.metric.spec.needs if f in inp.missing]
-            if absent:
-                m.errors[item.id] = {"error": "missing_input",
-                                     "reason": "; ".join(f"{f}: {inp.missing[f]}" for f in absent)}
-            else:
-                t = time.perf_counter()
-                try:
-                    vals = m.metric.update(sample)
-                except ItemError as exc:
-                    m.errors[item.id] = {"error": exc.code, "reason": exc.reason}
-                except MissingWeights as exc:
-                    m.unavailable = f"weights missing: {exc}"
-                    m.seconds += time.perf_counter() - t
-                    log.error("%s: %s", m.key, exc)
-                    continue
-                except Exception as exc:  # recorded per item (type and message); the run continues
-                    log.exception("metric %s failed on %s/%s", m.key, system_name, item.id)
-                    m.errors[item.id] = {"error": "exception", "reason": f"{type(exc).__name__}: {exc}"}
-                else:
-                    cleaned = _clean_values(vals)
-                    if cleaned is not None:
-                        m.values[item.id] = cleaned
-                m.seconds += time.perf_counter() - t
+            if not _score_item(m, sample, inputs[item.id], system_name):
+                continue  # weights missing: the metric is unavailable, the item is not marked done
             m.done[item.id] = keys[m.key][item.id]
             timing["checkpoint"] += m.save()
             metric_progress(m.key, 1)
         progress(1)
     return timing
+
+
+def _content_keys(items: list[Item], gens: dict[str, GenRecord], root: Path, active: list[MetricRun], seed: int,
+                  hasher: FileHasher) -> tuple[dict[str, ItemInputs], dict[str, dict[str, str]]]:
+    """Every item's inputs and, per metric, its content key (needed to validate checkpoints)."""
+    inputs: dict[str, ItemInputs] = {}
+    keys: dict[str, dict[str, str]] = {m.key: {} for m in active}
+    identities = {m.key: metric_identity(m.metric) for m in active}
+    for item in items:
+        inp = gather_inputs(item, root, gens[item.id], hasher)
+        inputs[item.id] = inp
+        for m in active:
+            keys[m.key][item.id] = content_key("score", identities[m.key], inp.signature,
+                                               {k: inp.missing[k] for k in sorted(inp.missing)}, int(seed))
+    return inputs, keys
+
+
+def _sample(item: Item, inp: ItemInputs, root: Path, need_source: bool):
+    """The item's Sample (a video source frame is decoded only when a metric needs it)."""
+    if need_source and "source_image" not in inp.fields and "source_image" not in inp.missing:
+        try:
+            inp.fields["source_image"] = source_image(item, root)
+        except (ManifestError, media.MediaError) as exc:
+            inp.missing["source_image"] = f"source image: {exc}"
+    from eval.metrics.sample import Sample
+
+    return Sample(id=item.id, **{k: inp.fields.get(k) for k in FIELDS})
+
+
+def _score_item(m: MetricRun, sample, inp: ItemInputs, system_name: str) -> bool:
+    """One metric on one item: its values, or its error with the reason. False when missing weights
+    made the metric unavailable (the item is then not finished)."""
+    absent = [f for f in m.metric.spec.needs if f in inp.missing]
+    if absent:
+        m.errors[sample.id] = {"error": "missing_input",
+                               "reason": "; ".join(f"{f}: {inp.missing[f]}" for f in absent)}
+        return True
+    t = time.perf_counter()
+    try:
+        vals = m.metric.update(sample)
+    except ItemError as exc:
+        m.errors[sample.id] = {"error": exc.code, "reason": exc.reason}
+    except MissingWeights as exc:
+        m.unavailable = f"weights missing: {exc}"
+        m.seconds += time.perf_counter() - t
+        log.error("%s: %s", m.key, exc)
+        return False
+    except Exception as exc:  # recorded per item (type and message); the run continues
+        log.exception("metric %s failed on %s/%s", m.key, system_name, sample.id)
+        m.errors[sample.id] = {"error": "exception", "reason": f"{type(exc).__name__}: {exc}"}
+    else:
+        cleaned = _clean_values(vals)
+        if cleaned is not None:
+            m.values[sample.id] = cleaned
+    m.seconds += time.perf_counter() - t
+    return True
+
+
+def score_samples(plan, samples: list, device: str = "cpu", label: str = "",
+                  item_extra: Optional[Callable[[Metric, Any], dict]] = None) -> tuple[Optional[Metric], dict]:
+    """Score Samples built in memory with one metric plan (:class:`eval.run.plugins.MetricPlan`), item by
+    item exactly as :func:`score_system` does but without generation or checkpoints (benches).
+
+    ``item_extra(metric, sample)`` adds values to a scored item (e.g. a quantity the bench derives
+    from what the metric cached on the sample). Returns the metric (None when it could not be
+    built) and its part for :func:`eval.run.aggregate.aggregate_metric`.
+    """
+    metric, unavailable = None, plan.unavailable
+    if unavailable is None:
+        try:
+            metric = plan.create(device)
+        except Exception as exc:  # a metric that cannot even be built: its column is missing with the reason
+            unavailable = f"cannot create metric: {type(exc).__name__}: {exc}"
+    run = MetricRun(plan.key, metric, Path(os.devnull), unavailable=unavailable)
+    if run.unavailable is None:
+        metric.reset()
+        complete = ItemInputs({}, {}, {})
+        for sample in samples:
+            if not _score_item(run, sample, complete, label):
+                break  # weights missing: the metric is unavailable
+            if item_extra is not None and sample.id in run.values:
+                run.values[sample.id].update(_clean_values(item_extra(metric, sample)))
+    part = {"unavailable": run.unavailable, "seconds": run.seconds, "payload": run.payload(),
+            "state": copy.deepcopy(metric.state()) if run.unavailable is None else None}
+    return metric, part

@@ -1,4 +1,4 @@
-"""``python -m eval.metric``: single files and folders, audio and visual metrics, errors."""
+"""``python -m eval.metrics``: single files and folders, audio and visual metrics, errors."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from eval.metric import main
+from eval.metrics.cli import main
 from ttsf.media import write_audio, write_video
 
 TEXT = "Please call Stella and ask her to bring these things with her from the store."

@@ -1,6 +1,6 @@
-"""``python -m eval.metric``: hostile and broken input refused; odd audio noted, broken links reported.
+"""``python -m eval.metrics``: hostile and broken input refused; odd audio noted, broken links reported.
 
-In-process against ``eval.metric.main``; refused cases fail before any item is scored.
+In-process against ``eval.metrics.cli.main``; refused cases fail before any item is scored.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from eval.metric import main
+from eval.metrics.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -160,7 +160,7 @@ def test_subprocess_cuda_device_exit_code(env):
 
     if torch.cuda.is_available():
         pytest.skip("a GPU is present")
-    res = subprocess.run([sys.executable, "-m", "eval.metric", *[a.format(**env) for a in MCD], "--device", "cuda"],
+    res = subprocess.run([sys.executable, "-m", "eval.metrics", *[a.format(**env) for a in MCD], "--device", "cuda"],
                          capture_output=True, text=True, timeout=120, cwd=REPO,
                          env=dict(os.environ, PYTHONPATH=str(REPO)))
     assert res.returncode == 2 and "Traceback" not in res.stderr and res.stdout == ""

@@ -15,6 +15,7 @@ from typing import Any, Mapping, Optional
 import numpy as np
 import torch
 
+
 log = logging.getLogger(__name__)
 
 

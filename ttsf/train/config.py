@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Mapping, Optional, Union
 
 from ttsf.config import apply_overrides, from_dict, read_yaml
+from ttsf.paths import runs_dir
 
 
 # ----------------------------------------------------------------------------- face / joint
@@ -41,7 +42,7 @@ class AVTrainConfig:
     device: str = "cpu"
     amp: Any = True
     grad_clip: float = 10.0
-    out_dir: str = "runs/face"
+    out_dir: str = runs_dir("face")
     lip_input: str = "f_m"  # face stage: what the eq. 1 lip layers get besides f_id ("f_m" or "none")
     lr_warmup: int = 0  # steps of linear learning-rate warm-up (0: none)
     accum_steps: int = 1  # micro-batches per optimiser step (gradient accumulation)
@@ -139,7 +140,7 @@ class TrainConfig:
     log_every: int = 10
     ckpt_every: int = 1000
     keep_every_ckpt: bool = False
-    out_dir: str = "results/runs/tts"
+    out_dir: str = runs_dir("tts")
     threads: Optional[int] = None
     device: str = "cpu"
 
