@@ -53,7 +53,7 @@ def _load() -> list[float]:
 
 def synthetic_items(limit: int) -> list[dict]:
     """Specs of the first ``limit`` synthetic test items: GT video/audio as the generated output."""
-    from eval.data.manifest import load_manifest, resolve
+    from ttsf.data.manifest import load_manifest, resolve
     from eval.synth import default_corpus
     from ttsf.media import read_video
 

@@ -64,7 +64,7 @@ def _split(run: dict) -> tuple[dict[str, str], dict[str, Path], dict[str, Option
     if not name:
         return texts, gt_video, gt_audio
     try:
-        from eval.data.manifest import load_manifest, read_text, resolve
+        from ttsf.data.manifest import load_manifest, read_text, resolve
         from eval.data.splits import split_manifest
 
         root = Path(split.get("root") or ".")

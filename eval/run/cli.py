@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from eval.registry import UnknownName
+from ttsf.names import UnknownName
 from ttsf.inputs import InputError, check_device, nonneg_int, output_file, safe_name, safe_name_arg, seed_int
 
 log = logging.getLogger("eval.run")

@@ -26,14 +26,14 @@ from typing import Any, Optional
 
 from eval import results as res
 from eval.cache import FileHasher, atomic_write_json, atomic_write_text, canonical_json, content_key
-from eval.data.manifest import Item
+from ttsf.data.manifest import Item
 from eval.data.selection import spread_subset
 from eval.run.distributed import World
 from eval.run.generate import GenRecord, generate_item
 from eval.run.plugins import MetricPlan, plan_metric, weights_hashes
 from eval.run.score import MetricRun, score_system
 from eval.systems.base import Context, System
-from eval.registry import UnknownName
+from ttsf.names import UnknownName
 from eval.run.lock import RunLock, RunLocked
 from eval.tables.specs import TableSpec, get_table
 from ttsf.inputs import SAFE_NAME, InputError, inside, safe_name, writable_dir

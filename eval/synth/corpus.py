@@ -29,7 +29,7 @@ from typing import Optional
 
 import numpy as np
 
-from eval.data.manifest import Item, Source, write_manifest
+from ttsf.data.manifest import Item, Source, write_manifest
 from eval.synth.config import GENERATOR_VERSION, SPEECH_PAD, SynthConfig, SynthError, lrs_text, sentences
 from ttsf.hashing import sha256_file  # noqa: F401  (re-exported)
 

@@ -236,7 +236,7 @@ def measure_wer(root: Path, items, cache: Path, max_clips: int, threads: int = 1
 
 
 def main(argv=None) -> int:
-    from eval.data.manifest import load_manifest
+    from ttsf.data.manifest import load_manifest
     from eval.synth.cache import cache_root
 
     p = argparse.ArgumentParser(prog="python -m eval.synth.measure", description=__doc__,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.data.manifest import load_manifest, resolve, write_manifest
+from ttsf.data.manifest import load_manifest, resolve, write_manifest
 from eval.synth.config import SynthError
 
 log = logging.getLogger(__name__)

@@ -304,7 +304,7 @@ RENDERERS = {"md": render_md, "tex": render_tex, "csv": render_csv}
 
 def render(results: dict, fmt: str = "md", spec: Optional[TableSpec] = None) -> str:
     if fmt not in RENDERERS:
-        from eval.registry import UnknownName
+        from ttsf.names import UnknownName
 
         raise UnknownName("format", fmt, list(RENDERERS))
     return RENDERERS[fmt](build_view(results, spec))

@@ -15,10 +15,10 @@ import zipfile
 import pytest
 
 from eval import weights
-from eval.metrics.base import MissingWeights
-from eval.weights import fetch as dl
-from eval.weights import store
-from eval.weights.entries import FileSpec, WeightsEntry
+from ttsf.weights.errors import MissingWeights
+from ttsf.weights import fetch as dl
+from ttsf.weights import store
+from ttsf.weights.entries import FileSpec, WeightsEntry
 
 CONTRACT_NAMES = {
     "pt_inception", "syncnet_v2", "sfd_face", "hopenet_robust", "arcface_buffalo_l", "arcface_antelopev2",

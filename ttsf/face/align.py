@@ -21,7 +21,7 @@ class FaceAlignError(ValueError):
 
 
 def yunet_path() -> Path:
-    from eval.weights.store import locate
+    from ttsf.weights.store import locate
 
     return locate("yunet")
 

@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from eval.metrics.base import MissingWeights
+from ttsf.weights.errors import MissingWeights
 from ttsf.hashing import sha256_file
 
 WINDOW = 5  # video frames per SyncNet window
@@ -123,7 +123,7 @@ def build_sync_loss(spec: str, crop: Optional[Sequence[float]] = None) -> Option
         return SyncLoss(torch.jit.load(str(path), map_location="cpu").eval(),
                         {"backend": "torchscript", "path": str(path), "sha256": sha})
     if spec.startswith("syncnet:"):
-        from eval.metrics.nets.syncnet import load_syncnet
+        from ttsf.pretrained.syncnet import load_syncnet
 
         path, sha = _weights_file(spec, "train one with `python -m eval.metrics.lse train` or pass syncnet_v2.model "
                                         "(`python -m eval.weights download syncnet_v2`), or set losses.sync: none")

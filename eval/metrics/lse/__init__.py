@@ -78,7 +78,7 @@ class LSE(Metric):
 
     def network(self):
         if self._net is None:
-            from eval.metrics.nets.syncnet import load_syncnet
+            from ttsf.pretrained.syncnet import load_syncnet
             from eval.metrics.nets.weights import file_sha256, locate
 
             path = Path(self.weights_path) if self.weights_path else locate(self.backend.weights[0])

@@ -73,7 +73,7 @@ def load_clips(corpus: Path, manifest: str = "synth_train.jsonl", cache: Optiona
                         for k, i in enumerate(ids)]
     import cv2
 
-    from eval.data.manifest import load_manifest, resolve
+    from ttsf.data.manifest import load_manifest, resolve
     from eval.metrics import visual
     from eval.metrics.base import ItemError
     from eval.metrics.functional.lse import mfcc, n_windows, to_int16_scale
@@ -106,7 +106,7 @@ def load_clips(corpus: Path, manifest: str = "synth_train.jsonl", cache: Optiona
 
 def corpus_hash(corpus: Path, manifest: str = "synth_train.jsonl") -> str:
     """sha256 of the manifest plus the sha256 of every video it lists."""
-    from eval.data.manifest import load_manifest, resolve
+    from ttsf.data.manifest import load_manifest, resolve
     from eval.metrics.nets.weights import file_sha256
 
     digest = hashlib.sha256((corpus / manifest).read_bytes())
@@ -196,7 +196,7 @@ def _loss(net, lips: torch.Tensor, auds: torch.Tensor) -> tuple[torch.Tensor, fl
 def train(corpus: Path, out: Path, cfg: TrainConfig, manifest: str = "synth_train.jsonl",
           cache: Optional[Path] = None, init: Optional[Path] = None) -> dict:
     """Train, save ``{"state_dict", "width", "embed_dim", "train": {...}}`` to ``out``; return the record."""
-    from eval.metrics.nets.syncnet import SyncNet
+    from ttsf.pretrained.syncnet import SyncNet
 
     torch.manual_seed(cfg.seed)
     torch.set_num_threads(cfg.threads)

@@ -41,7 +41,7 @@ def _score_syncnet(weights_name, crop_fn):
     from eval.metrics import visual
     from eval.metrics.functional.lse import (audio_embeddings, lse_from_distances, n_windows, offset_distances,
                                              to_int16_scale, video_embeddings)
-    from eval.metrics.nets.syncnet import load_syncnet
+    from ttsf.pretrained.syncnet import load_syncnet
     from eval.metrics.nets.weights import locate
 
     net = load_syncnet(locate(weights_name))

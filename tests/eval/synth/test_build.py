@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from eval.data.manifest import load_manifest
+from ttsf.data.manifest import load_manifest
 from eval.synth import SynthError, build
 from eval.synth import cache as synth_cache
 from eval.synth import corpus as synth_corpus

@@ -16,8 +16,8 @@ import tempfile
 from pathlib import Path
 from typing import Optional
 
-from eval.metrics.base import MissingWeights
-from eval.weights.entries import WeightsEntry
+from ttsf.weights.errors import MissingWeights
+from ttsf.weights.entries import WeightsEntry
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def _atomic_write_from(sources: list[Path], dest: Path) -> None:
 
 
 def _whisper_base_ct2(entry: WeightsEntry, dest_dir: Path) -> Path:
-    from eval.weights.store import check_file, package_dir
+    from ttsf.weights.store import check_file, package_dir
 
     parts = []
     for package, rel in _PARTS:

@@ -25,8 +25,8 @@ import threading
 from pathlib import Path
 from typing import Optional
 
-from eval.metrics.base import MissingWeights
-from eval.weights.entries import FileSpec, WeightsEntry, entries
+from ttsf.weights.errors import MissingWeights
+from ttsf.weights.entries import FileSpec, WeightsEntry, entries
 from ttsf.hashing import sha256_file  # noqa: F401  (re-exported; always reads the file)
 
 log = logging.getLogger(__name__)
@@ -48,10 +48,10 @@ def weights_root() -> Path:
 
 
 def get_entry(name: str) -> WeightsEntry:
-    """The registered entry ``name``; :class:`eval.registry.UnknownName` otherwise."""
+    """The registered entry ``name``; :class:`ttsf.names.UnknownName` otherwise."""
     table = entries()
     if name not in table:
-        from eval.registry import UnknownName
+        from ttsf.names import UnknownName
 
         raise UnknownName("weights", name, list(table))
     return table[name]
@@ -262,7 +262,7 @@ def locate(name: str, *, verify: bool = True, root: Optional[Path] = None) -> Pa
     entry = get_entry(name)
     path = find(name, root)
     if path is None and entry.assemble:
-        from eval.weights.assemble import assemble
+        from ttsf.weights.assemble import assemble
 
         path = assemble(entry, home_dir(entry, root))
     if path is None:

@@ -19,9 +19,9 @@ import zipfile
 from pathlib import Path
 from typing import Optional
 
-from eval.metrics.base import MissingWeights
-from eval.weights.entries import FileSpec, WeightsEntry
-from eval.weights.store import CorruptWeights, check_file, get_entry, home_dir, missing_message, sha256_file
+from ttsf.weights.errors import MissingWeights
+from ttsf.weights.entries import FileSpec, WeightsEntry
+from ttsf.weights.store import CorruptWeights, check_file, get_entry, home_dir, missing_message, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ def download(name: str, *, root: Optional[Path] = None, timeout: float = 60.0) -
     Files already present and verified are kept. Raises :class:`MissingWeights` (with the
     by-hand instructions) when the files cannot be fetched.
     """
-    from eval.weights.store import locate
+    from ttsf.weights.store import locate
 
     entry = get_entry(name)
     if entry.packaged:
