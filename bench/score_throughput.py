@@ -155,7 +155,8 @@ def table1_floor(metrics: dict, specs: list[dict], batch: int = 64) -> dict:
 
     from eval.metrics import visual
     from eval.metrics.diversity import CROP_MARGINS
-    from eval.metrics.functional.lse import audio_embeddings, to_int16_scale, video_embeddings
+    from eval.metrics.functional.lse import audio_embeddings, video_embeddings
+    from ttsf.pretrained.mfcc import to_int16_scale
     from eval.metrics.sample import Sample
 
     frames, faces, pose, lse_in = [], [], [], []

@@ -10,7 +10,7 @@ Backends:
   :class:`SyncNetAdapter`: frames are turned into the network's BGR 0..255 224x224 input
   (bilinear; ``crop = (x1, y1, x2, y2)`` in frame fractions first cuts the region that
   syncnet_python's face-track crop covers, grey-110 beyond the frame as there), the audio
-  side takes 13-d MFCCs (``eval.metrics.functional.lse.mfcc``, 100/s);
+  side takes 13-d MFCCs (``ttsf.pretrained.mfcc.mfcc``, 100/s);
   loss = mean Euclidean distance of the aligned video/audio embeddings, the quantity whose
   minimum over offsets is LSE-D.
 - ``none``. Without a SyncNet the loss is off and the run config says so; it is never

@@ -96,15 +96,6 @@ def parse_overrides(pairs: list[str]) -> dict:
     return out
 
 
-def resolve_root(root: str) -> Path:
-    """``synth:<preset>`` -> the cached synthetic corpus; anything else is a path."""
-    if root.startswith("synth:"):
-        from eval.synth.cache import default_corpus
-
-        return default_corpus(root.split(":", 1)[1])
-    return Path(root).expanduser()
-
-
 def data_record(data_cfg: Mapping[str, Any], root: Path, sha256: str) -> dict:
     """The training data a checkpoint records (``meta["data"]``; read by :mod:`ttsf.provenance`):
     its name (``data.root`` as configured, e.g. ``synth:default`` or ``data/lrs3``), manifest,

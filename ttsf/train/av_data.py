@@ -89,7 +89,7 @@ class AVClips:
         frames = frames[: max(1, min(len(frames), n_mel_frames))]
         record = {"id": item.id, "frames": frames, "mel": mel, "tokens": tokens, "speaker": item.speaker}
         if self.mfcc:
-            from eval.metrics.functional.lse import mfcc, to_int16_scale
+            from ttsf.pretrained.mfcc import mfcc, to_int16_scale
 
             if self.sample_rate != 16000:
                 raise ClipError(f"SyncNet MFCCs need 16 kHz audio, the clips are read at {self.sample_rate} Hz")

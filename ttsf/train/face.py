@@ -26,8 +26,9 @@ from typing import Optional
 import numpy as np
 import torch
 
+from ttsf.data.roots import resolve_root
 from ttsf.train.av_common import (CsvLog, accum_steps, allreduce_grads, amp_dtype, broadcast_parameters,
-                                  build_aux_losses, data_record, draw_batch, manifest_sha256, parse_overrides, read_config, resolve_root, resume_training,
+                                  build_aux_losses, data_record, draw_batch, manifest_sha256, parse_overrides, read_config, resume_training,
                                   run_info, save_atomic, save_grid, start_run, training_recipe, warm_up_lr,
                                   write_json)
 

@@ -27,8 +27,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from ttsf.data.roots import resolve_root
 from ttsf.train.av_common import (CsvLog, accum_steps, allreduce_grads, broadcast_parameters, build_aux_losses,
-                                  data_record, draw_batch, manifest_sha256, parse_overrides, read_config, resolve_root, resume_training,
+                                  data_record, draw_batch, manifest_sha256, parse_overrides, read_config, resume_training,
                                   run_info, save_atomic, save_grid, start_run, training_recipe, warm_up_lr,
                                   write_json)
 from ttsf.train.face import autocast, discriminator_step, load_face

@@ -101,8 +101,9 @@ class LSE(Metric):
             values = self._update_landmark(item)
             self._items.append(values)
             return values
-        from eval.metrics.functional.lse import (audio_embeddings, lse_from_distances, n_windows,
-                                                 offset_distances, to_int16_scale, video_embeddings)
+        from eval.metrics.functional.lse import (audio_embeddings, lse_from_distances, n_windows, offset_distances,
+                                                 video_embeddings)
+        from ttsf.pretrained.mfcc import to_int16_scale
 
         net = self.network()
         n_frames = len(visual.frames(item, "gen_video"))
@@ -132,7 +133,7 @@ class LSE(Metric):
 
     def _update_landmark(self, item: Any) -> dict:
         """``landmark_cca``: dlib lip landmarks + MFCCs, canonical correlation over offsets."""
-        from eval.metrics.functional.lse import to_int16_scale
+        from ttsf.pretrained.mfcc import to_int16_scale
         from eval.metrics.functional.lse_landmark import MIN_OVERLAP, landmark_lse
         from eval.metrics.nets.weights import file_sha256, locate
 

@@ -76,7 +76,8 @@ def load_clips(corpus: Path, manifest: str = "synth_train.jsonl", cache: Optiona
     from ttsf.data.manifest import load_manifest, resolve
     from eval.metrics import visual
     from eval.metrics.base import ItemError
-    from eval.metrics.functional.lse import mfcc, n_windows, to_int16_scale
+    from eval.metrics.functional.lse import n_windows
+    from ttsf.pretrained.mfcc import mfcc, to_int16_scale
     from eval.metrics.sample import Sample
 
     clips = []

@@ -6,7 +6,8 @@ import torch
 
 from eval.metrics.base import ItemError
 from eval.metrics.functional.lse import (audio_embeddings, lse_from_distances, n_windows, offset_distances,
-                                         syncnet_embeddings, to_int16_scale, video_embeddings)
+                                         syncnet_embeddings, video_embeddings)
+from ttsf.pretrained.mfcc import to_int16_scale
 from eval.metrics.lse import LSE
 from eval.metrics.nets.reference import syncnet_reference_module
 from eval.metrics.sample import Sample

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from eval.metrics.functional.lse import to_int16_scale
+from ttsf.pretrained.mfcc import to_int16_scale
 from eval.metrics.functional.lse_landmark import (first_canonical_correlation, landmark_lse, lag_correlations,
                                                   lip_features)
 from eval.synth.shift import shift_audio

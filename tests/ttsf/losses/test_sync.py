@@ -56,7 +56,7 @@ def test_offline_syncnet_loss_prefers_aligned_audio(tiny_corpus):
     """Ground-truth frames with their own MFCCs score a lower sync loss than with MFCCs
     shifted by 6 frames: the loss carries the audio-visual correspondence."""
     from ttsf.data.manifest import load_manifest, resolve
-    from eval.metrics.functional.lse import mfcc, to_int16_scale
+    from ttsf.pretrained.mfcc import mfcc, to_int16_scale
     from ttsf.media import read_video
     from ttsf.model import to_image_tensor
 
