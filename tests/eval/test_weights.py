@@ -14,7 +14,7 @@ import zipfile
 
 import pytest
 
-from eval import weights
+from ttsf import weights
 from ttsf.weights.errors import MissingWeights
 from ttsf.weights import fetch as dl
 from ttsf.weights import store

@@ -11,7 +11,7 @@ from ttsf.hashing import sha256_file
 def locate(name: str) -> Path:
     """Path of the registered weights file ``name``; raises
     :class:`~ttsf.weights.errors.MissingWeights` (file, sha256, source, destination)."""
-    from eval import weights
+    from ttsf import weights
 
     return Path(weights.locate(name))
 

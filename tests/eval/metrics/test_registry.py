@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from eval import weights
+from ttsf import weights
 from eval.metrics import REGISTRY, create
 from ttsf.names import UnknownName
 
