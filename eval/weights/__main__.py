@@ -9,7 +9,8 @@ import sys
 from ttsf.weights.errors import MissingWeights
 from ttsf.inputs import finite_float
 from ttsf.weights import entries, get_entry, locate, weights_root
-from ttsf.weights.store import candidate_paths, check_file, find
+from ttsf.weights.store import candidate_paths, find
+from ttsf.weights.verify import check_file
 
 
 def _status(name: str) -> tuple[str, str]:

@@ -104,7 +104,8 @@ def test_pickle_in_the_weights_folder_is_bad_not_ok(weights_root, capsys):
 def test_tampered_weights_with_restored_mtime_are_rehashed(weights_root):
     """Issue 18: overwrite 64 bytes, restore the mtime: the cached hash was trusted (FD 147.38 -> 136.27)."""
     from ttsf.weights.entries import FileSpec
-    from ttsf.weights.store import CorruptWeights, check_file, file_sha256
+    from ttsf.weights.errors import CorruptWeights
+    from ttsf.weights.verify import check_file, file_sha256
     from ttsf.hashing import sha256_file
 
     path = weights_root / "model.pth"

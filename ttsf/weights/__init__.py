@@ -8,19 +8,11 @@ and resumably. CLI: ``python -m eval.weights list | where NAME | download NAME |
 
 from __future__ import annotations
 
-from typing import Any
-
 from ttsf.weights.entries import ENTRIES, FileSpec, WeightsEntry, entries, whisper_entry_name
-from ttsf.weights.store import (
-    CorruptWeights,
-    describe,
-    file_sha256,
-    find,
-    get_entry,
-    locate,
-    missing_message,
-    weights_root,
-)
+from ttsf.weights.errors import CorruptWeights
+from ttsf.weights.fetch import download
+from ttsf.weights.store import describe, find, get_entry, locate, missing_message
+from ttsf.weights.verify import file_sha256, weights_root
 
 __all__ = [
     "ENTRIES",
@@ -39,9 +31,3 @@ __all__ = [
     "whisper_entry_name",
 ]
 
-
-def download(name: str, **kwargs: Any):
-    """See :func:`ttsf.weights.fetch.download` (imported lazily)."""
-    from ttsf.weights.fetch import download as _download
-
-    return _download(name, **kwargs)

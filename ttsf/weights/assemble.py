@@ -18,6 +18,7 @@ from typing import Optional
 
 from ttsf.weights.errors import MissingWeights
 from ttsf.weights.entries import WeightsEntry
+from ttsf.weights.verify import check_file, package_dir
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,6 @@ def _atomic_write_from(sources: list[Path], dest: Path) -> None:
 
 
 def _whisper_base_ct2(entry: WeightsEntry, dest_dir: Path) -> Path:
-    from ttsf.weights.store import check_file, package_dir
-
     parts = []
     for package, rel in _PARTS:
         pkg = package_dir(package)

@@ -10,6 +10,10 @@ class MissingWeights(FileNotFoundError):
     """A backend whose weights file is absent: says which file and how to get it."""
 
 
+class CorruptWeights(MissingWeights):
+    """A weights file that exists but whose sha256 is not the pinned one."""
+
+
 @dataclasses.dataclass(frozen=True)
 class WeightsSpec:
     """One weights file a backend needs."""

@@ -19,9 +19,11 @@ import zipfile
 from pathlib import Path
 from typing import Optional
 
-from ttsf.weights.errors import MissingWeights
+from ttsf.weights.errors import CorruptWeights, MissingWeights
 from ttsf.weights.entries import FileSpec, WeightsEntry
-from ttsf.weights.store import CorruptWeights, check_file, get_entry, home_dir, missing_message, sha256_file
+from ttsf.hashing import sha256_file
+from ttsf.weights.store import get_entry, home_dir, locate, missing_message
+from ttsf.weights.verify import check_file
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +136,6 @@ def download(name: str, *, root: Optional[Path] = None, timeout: float = 60.0) -
     Files already present and verified are kept. Raises :class:`MissingWeights` (with the
     by-hand instructions) when the files cannot be fetched.
     """
-    from ttsf.weights.store import locate
-
     entry = get_entry(name)
     if entry.packaged:
         return locate(name, root=root)
