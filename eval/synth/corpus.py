@@ -30,8 +30,10 @@ from typing import Optional
 import numpy as np
 
 from ttsf.data.manifest import Item, Source, write_manifest
-from eval.synth.config import GENERATOR_VERSION, SPEECH_PAD, SynthConfig, SynthError, lrs_text, sentences
-from ttsf.hashing import sha256_file  # noqa: F401  (re-exported)
+from eval.synth.config import (GENERATOR_VERSION, POSE_CONVENTION, SPEECH_PAD, SynthConfig, SynthError, lrs_text,
+                                sentences)
+from eval.synth.readme import corpus_readme
+from ttsf.hashing import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +41,6 @@ FPS = 25
 SAMPLE_RATE = 16000
 SAMPLES_PER_FRAME = SAMPLE_RATE // FPS
 BUILD_MARKER = ".synth_build.json"
-POSE_CONVENTION = (
-    "degrees; camera frame x right, y down, z to the viewer; yaw>0 turns the nose to image right, "
-    "pitch>0 turns it up, roll>0 rotates the face clockwise in the image"
-)
 MANIFESTS = ("synth_train.jsonl", "synth_test.jsonl")
 
 
@@ -371,7 +369,6 @@ def build(out_dir, identities: int = 8, clips: int = 30, seconds: float = 4.0, s
     items = {split: [_item(gt) for gt in truths if gt["split"] == split] for split in ("train", "test")}
     write_manifest(out / "synth_train.jsonl", items["train"])
     write_manifest(out / "synth_test.jsonl", items["test"])
-    from eval.synth.readme import corpus_readme
 
     (out / "README.md").write_text(corpus_readme(cfg, plan), encoding="utf-8")
     meta = {

@@ -75,7 +75,8 @@ def remux_with_audio(src_mp4: Path, dst_mp4: Path, audio: np.ndarray, sample_rat
 def shift_corpus(corpus, frames: int, out_dir) -> Path:
     """Write a copy of ``corpus`` whose audio is shifted by ``frames`` video frames; return its path."""
     from ttsf.media import read_audio, write_audio
-    from eval.synth.corpus import MANIFESTS, is_complete, sha256_file, write_index
+    from eval.synth.corpus import MANIFESTS, is_complete, write_index
+    from ttsf.hashing import sha256_file
 
     corpus, out = Path(corpus), Path(out_dir)
     if isinstance(frames, bool) or not isinstance(frames, int):
