@@ -17,6 +17,7 @@ from eval.data import roots
 from ttsf.data.manifest import Item, Manifest, ManifestError, Source, load_manifest, write_manifest
 from eval.data.selection import seeded_choice, seeded_order, seeded_subset
 from ttsf.hashing import sha256_file  # noqa: F401  (re-exported: splits.sha256_file)
+from ttsf.atomic import atomic_write_text
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -101,9 +102,7 @@ def write_checksums(directory: Optional[Path] = None) -> dict[str, str]:
     )
     sums = {f: sha256_file(directory / f) for f in files}
     body = "".join(f"{sums[f]}  {f}\n" for f in files)
-    tmp = directory / ".SHA256SUMS.tmp"
-    tmp.write_text(body, "utf-8")
-    os.replace(tmp, directory / "SHA256SUMS")
+    atomic_write_text(directory / "SHA256SUMS", body)
     return sums
 
 

@@ -26,7 +26,7 @@ import shutil
 from pathlib import Path
 from typing import Optional
 
-from eval.cache import atomic_write_json, atomic_write_text
+from ttsf.atomic import atomic_write_json, atomic_write_text
 from eval.mos import site as site_mod
 from eval.mos import stimuli
 from eval.mos.design import build_design

@@ -122,7 +122,7 @@ def _config(args):
 
 def cmd_mos(args) -> int:
     """``--table 4 --mos ANSWERS_DIR``: Table 4 from human ratings (eval.mos), written like a run folder."""
-    from eval.cache import atomic_write_json
+    from ttsf.atomic import atomic_write_json
     from eval.mos.keyfile import CliError
     from eval.mos.score import report_text, score_files
     from eval.tables.render import render, write_tables
@@ -229,7 +229,7 @@ def cmd_run(args, systems_override: Optional[list[str]] = None) -> int:
           f"{t['model_s']:.1f} s, harness {t['harness_overhead_s']:.1f} s")
     code = 0
     if args.write_reference:
-        from eval.cache import atomic_write_json
+        from ttsf.atomic import atomic_write_json
         from eval.run.check import make_reference
 
         tolerances = {}

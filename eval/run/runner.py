@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 from eval import results as res
-from eval.cache import FileHasher, atomic_write_json, atomic_write_text, canonical_json, content_key
+from eval.cache import FileHasher, canonical_json, content_key
+from ttsf.atomic import atomic_write_json, atomic_write_text
 from ttsf.data.manifest import Item
 from eval.data.selection import spread_subset
 from eval.run.distributed import World

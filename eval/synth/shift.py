@@ -17,6 +17,7 @@ import numpy as np
 
 from ttsf.data.manifest import load_manifest, resolve, write_manifest
 from eval.synth.config import SynthError
+from ttsf.atomic import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +41,7 @@ def remux_with_audio(src_mp4: Path, dst_mp4: Path, audio: np.ndarray, sample_rat
     """Copy ``src_mp4``'s video packets into ``dst_mp4`` with ``audio`` encoded as AAC (atomic)."""
     import av
 
-    tmp = dst_mp4.with_name(f".{dst_mp4.name}.tmp{os.getpid()}.mp4")
-    with av.open(str(src_mp4)) as inp:
+    with atomic_path(dst_mp4, ".mp4") as tmp, av.open(str(src_mp4)) as inp:
         vin = inp.streams.video[0]
         out = av.open(str(tmp), mode="w", format="mp4")
         try:
@@ -64,12 +64,8 @@ def remux_with_audio(src_mp4: Path, dst_mp4: Path, audio: np.ndarray, sample_rat
                     out.mux(packet)
             for packet in aout.encode():
                 out.mux(packet)
-        except Exception:
+        finally:
             out.close()
-            tmp.unlink(missing_ok=True)
-            raise
-        out.close()
-    os.replace(tmp, dst_mp4)
 
 
 def shift_corpus(corpus, frames: int, out_dir) -> Path:

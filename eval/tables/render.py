@@ -312,7 +312,7 @@ def render(results: dict, fmt: str = "md", spec: Optional[TableSpec] = None) -> 
 
 def write_tables(results: dict, run_dir: Path) -> dict[str, Path]:
     """Write ``table<N>.{md,tex,csv}`` into the run folder; returns the paths."""
-    from eval.cache import atomic_write_text
+    from ttsf.atomic import atomic_write_text
 
     view = build_view(results)
     out = {}

@@ -238,7 +238,7 @@ def test_failed_writes_leave_no_temp_file(tmp_path):
     themselves clean up, whatever the caller checked first."""
     import numpy as np
 
-    from eval.cache import atomic_write_bytes
+    from ttsf.atomic import atomic_write_bytes
     from ttsf.media import write_audio, write_video
 
     target = tmp_path / "out2.mp4"

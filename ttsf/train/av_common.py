@@ -14,6 +14,8 @@ from typing import Any, Mapping, Optional
 import numpy as np
 import torch
 
+from ttsf.atomic import atomic_save, atomic_write_text
+
 log = logging.getLogger(__name__)
 
 TRAIN_DEFAULTS = {
@@ -153,9 +155,7 @@ def broadcast_parameters(world: int, *modules: torch.nn.Module) -> None:
 
 def save_atomic(blob: dict, path: Path) -> None:
     """``torch.save`` to a temporary file, then rename over ``path``."""
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(blob, tmp)
-    tmp.replace(path)
+    atomic_save(path, lambda tmp: torch.save(blob, tmp))
 
 
 RECIPE_KEYS = ("window", "motion_window", "lip_input")
@@ -341,6 +341,4 @@ def save_grid(path: Path, source: torch.Tensor, fake: torch.Tensor, real: torch.
 
 
 def write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True, default=str))
-    tmp.replace(path)
+    atomic_write_text(path, json.dumps(data, indent=1, sort_keys=True, default=str))

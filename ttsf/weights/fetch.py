@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import tempfile
 import urllib.error
 import urllib.request
 import zipfile
@@ -21,6 +20,7 @@ from typing import Optional
 
 from ttsf.weights.errors import CorruptWeights, MissingWeights
 from ttsf.weights.entries import FileSpec, WeightsEntry
+from ttsf.atomic import atomic_open
 from ttsf.hashing import sha256_file
 from ttsf.weights.store import get_entry, home_dir, locate, missing_message
 from ttsf.weights.verify import check_file
@@ -118,15 +118,9 @@ def _extract_member(archive: Path, member: str, dest: Path) -> Path:
         names = [n for n in zf.namelist() if n == member or n.endswith("/" + member)]
         if not names:
             raise CorruptWeights(f"{archive} has no member {member}")
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as out, zf.open(names[0]) as src:
-                while block := src.read(CHUNK):
-                    out.write(block)
-            os.replace(tmp, dest)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_open(dest, "wb") as out, zf.open(names[0]) as src:
+            while block := src.read(CHUNK):
+                out.write(block)
     return dest
 
 

@@ -13,11 +13,11 @@ import json
 import logging
 import os
 import sys
-import tempfile
 import threading
 from pathlib import Path
 from typing import Optional
 
+from ttsf.atomic import atomic_write_text
 from ttsf.hashing import sha256_file
 from ttsf.weights.entries import FileSpec
 from ttsf.weights.errors import CorruptWeights
@@ -66,11 +66,7 @@ def _load_cache() -> dict:
 def _save_cache(cache: dict) -> None:
     path = _cache_file()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".verified.", suffix=".tmp")
-        with os.fdopen(fd, "w") as handle:
-            json.dump(cache, handle, indent=1, sort_keys=True)
-        os.replace(tmp, path)
+        atomic_write_text(path, json.dumps(cache, indent=1, sort_keys=True))
     except OSError as exc:  # read-only weights root: keep the in-process cache only
         log.debug("cannot write weights hash cache %s: %s", path, exc)
 

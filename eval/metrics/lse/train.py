@@ -26,6 +26,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ttsf.atomic import atomic_save
+
 log = logging.getLogger(__name__)
 
 STORE_SIZE = 112
@@ -96,12 +98,10 @@ def load_clips(corpus: Path, manifest: str = "synth_train.jsonl", cache: Optiona
         windows = n_windows(len(faces), len(audio))
         clips.append(Clip(item.id, small, mfcc(to_int16_scale(audio)).T.astype(np.float32), windows))
     if cache_file is not None:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
         arrays = {f"crops_{k}": c.crops for k, c in enumerate(clips)}
         arrays.update({f"mfcc_{k}": c.mfcc for k, c in enumerate(clips)})
-        tmp = cache_file.with_suffix(".tmp.npz")
-        np.savez(tmp, ids=np.array([c.id for c in clips]), windows=np.array([c.windows for c in clips]), **arrays)
-        tmp.replace(cache_file)
+        atomic_save(cache_file, lambda tmp: np.savez(tmp, ids=np.array([c.id for c in clips]),
+                                                     windows=np.array([c.windows for c in clips]), **arrays), ".npz")
     return clips
 
 
@@ -256,10 +256,7 @@ def _save(net, out: Path, cfg: TrainConfig, history, steps_done: int, clips, cor
         "torch": torch.__version__,
         "init": str(init) if init is not None else None,
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(out.suffix + ".tmp")
-    torch.save({"state_dict": net.state_dict(), "width": cfg.width, "embed_dim": cfg.embed_dim,
-                "train": json.dumps(record)}, tmp)
-    tmp.replace(out)
+    blob = {"state_dict": net.state_dict(), "width": cfg.width, "embed_dim": cfg.embed_dim, "train": json.dumps(record)}
+    atomic_save(out, lambda tmp: torch.save(blob, tmp))
     net.train(was_training)
     return record
