@@ -35,6 +35,7 @@ from eval.synth.config import (GENERATOR_VERSION, POSE_CONVENTION, SPEECH_PAD, S
 from eval.synth.readme import corpus_readme
 from ttsf.atomic import atomic_write_bytes, atomic_write_text
 from ttsf.hashing import sha256_file
+from ttsf.pretrained.yunet import YuNet
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +175,7 @@ def build_identity(root: str, cfg_json: dict, identity_index: int, plan: dict) -
     import cv2
 
     from ttsf.media import write_audio, write_video
-    from eval.synth.faces import SOURCES, Detector, align
+    from eval.synth.faces import SCORE_THRESHOLD, SOURCES, align
     from eval.synth.render import Renderer, blink_track, mouth_track, pose_trajectory
 
     cfg = SynthConfig(**{**cfg_json, "voices": tuple(cfg_json["voices"])})
@@ -186,7 +187,7 @@ def build_identity(root: str, cfg_json: dict, identity_index: int, plan: dict) -
     previous_threads = cv2.getNumThreads()
     cv2.setNumThreads(1)
     try:
-        detector = Detector()
+        detector = YuNet(SCORE_THRESHOLD)
         portrait = align(source, cfg.size, detector)
         face_path = root_path / "faces" / f"{name}.png"
         ok, png = cv2.imencode(".png", portrait.image[:, :, ::-1])

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ttsf.atomic import atomic_path
+from ttsf.pretrained.yunet import YuNet
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +87,9 @@ class SFace:
 def measure_faces(root: Path, items, sface_frames: int = 3) -> dict:
     """Detection rate over every frame and SFace cosine distributions."""
     from ttsf.media import iter_frames
-    from eval.synth.faces import Detector
+    from eval.synth.faces import SCORE_THRESHOLD
 
-    detector = Detector()
+    detector = YuNet(SCORE_THRESHOLD)
     sface = SFace()
     counts: dict[int, int] = {}
     bad: list[str] = []
