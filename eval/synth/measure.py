@@ -65,10 +65,10 @@ class SFace:
     def __init__(self):
         import cv2
 
-        from eval.synth.faces import SFACE_FILE, SFACE_SHA256, model_path
+        from ttsf.weights.store import locate
 
         self.cv2 = cv2
-        self.net = cv2.dnn.readNetFromONNX(str(model_path(SFACE_FILE, SFACE_SHA256)))
+        self.net = cv2.dnn.readNetFromONNX(str(locate("sface")))
 
     def embed(self, rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
         cv2 = self.cv2
