@@ -162,11 +162,3 @@ def _verified(path: Path, spec: FileSpec) -> bool:
         log.warning("%s; fetching again", exc)
         return False
     return True
-
-
-def entry_urls(entry: WeightsEntry) -> tuple[str, ...]:
-    """Every URL ``download`` may contact for ``entry``."""
-    urls = list(entry.archive.urls) if entry.archive else []
-    for spec in entry.files:
-        urls += spec.urls
-    return tuple(urls)
