@@ -6,9 +6,9 @@ import argparse
 import json
 import sys
 
-from ttsf.weights.errors import MissingWeights
 from ttsf.inputs import finite_float
 from ttsf.weights import entries, get_entry, locate, weights_root
+from ttsf.weights.errors import MissingWeights
 from ttsf.weights.store import candidate_paths, find
 from ttsf.weights.verify import check_file
 

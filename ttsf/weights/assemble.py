@@ -14,9 +14,9 @@ import shutil
 from pathlib import Path
 from typing import Optional
 
-from ttsf.weights.errors import MissingWeights
 from ttsf.atomic import atomic_open
 from ttsf.weights.entries import WeightsEntry
+from ttsf.weights.errors import MissingWeights
 from ttsf.weights.verify import check_file, package_dir
 
 log = logging.getLogger(__name__)

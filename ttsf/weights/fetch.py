@@ -18,10 +18,10 @@ import zipfile
 from pathlib import Path
 from typing import Optional
 
-from ttsf.weights.errors import CorruptWeights, MissingWeights
-from ttsf.weights.entries import FileSpec, WeightsEntry
 from ttsf.atomic import atomic_open
 from ttsf.hashing import sha256_file
+from ttsf.weights.entries import FileSpec
+from ttsf.weights.errors import CorruptWeights, MissingWeights
 from ttsf.weights.store import get_entry, home_dir, locate, missing_message
 from ttsf.weights.verify import check_file
 
