@@ -11,6 +11,7 @@ demo: setup
 	$(PY) -m eval.run --table 1
 
 test: setup lint
+	$(dir $(PY))lint-imports --no-cache
 	$(PY) -m pytest -q --durations=15 tests
 
 lint: setup

@@ -31,7 +31,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from eval.data.manifest import Item
+from ttsf.data.manifest import Item
 from eval.systems.base import Context, GenerationError, Output, System
 from eval.systems.inputs import reference_audio_path, source_image
 from ttsf import media

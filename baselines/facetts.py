@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from baselines.base import COMPAT, Checkpoint, EnvSpec, ExternalBaseline, ExtraRepo
-from eval.data.manifest import Item, ManifestError, read_text
+from ttsf.data.manifest import Item, ManifestError, read_text
 from eval.systems.base import Context, GenerationError, Output
 from ttsf import media
 

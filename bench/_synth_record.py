@@ -20,7 +20,7 @@ def unseen_items(root: Path, limit: int) -> tuple[list, list[str]]:
     """The first ``limit`` test items whose speaker is absent from the training manifest, with
     identities interleaved (so a small limit still covers every unseen identity), and those
     identities."""
-    from eval.data.manifest import load_manifest
+    from ttsf.data.manifest import load_manifest
 
     train_speakers = {it.speaker for it in load_manifest(root / "synth_train.jsonl")}
     test = sorted((it for it in load_manifest(root / "synth_test.jsonl") if it.speaker not in train_speakers),

@@ -99,7 +99,7 @@ def lse_pair(tmp: Path, seconds: float) -> dict:
     from eval.metrics.audio import audio
     from eval.metrics.functional.lse import lse_from_distances, offset_distances, syncnet_embeddings
     from eval.metrics.nets.reference import syncnet_reference_module
-    from eval.metrics.nets.syncnet import load_syncnet
+    from ttsf.pretrained.syncnet import load_syncnet
     from eval.metrics.sample import Sample
 
     reference_cls = syncnet_reference_module("SyncNetInstance").SyncNetInstance
@@ -138,7 +138,7 @@ def lse_pair(tmp: Path, seconds: float) -> dict:
 
 
 def _synthetic(limit: int) -> list:
-    from eval.data.manifest import load_manifest, resolve
+    from ttsf.data.manifest import load_manifest, resolve
     from eval.synth import default_corpus
 
     corpus = default_corpus("tiny")

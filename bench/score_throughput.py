@@ -51,7 +51,7 @@ def _load() -> list[float]:
 
 def synthetic_items(limit: int) -> list[dict]:
     """Specs of the first ``limit`` synthetic test items: GT video/audio as the generated output."""
-    from eval.data.manifest import load_manifest, resolve
+    from ttsf.data.manifest import load_manifest, resolve
     from eval.synth import default_corpus
     from ttsf.media import read_video
 
@@ -153,7 +153,8 @@ def table1_floor(metrics: dict, specs: list[dict], batch: int = 64) -> dict:
 
     from eval.metrics import visual
     from eval.metrics.diversity import CROP_MARGINS
-    from eval.metrics.functional.lse import audio_embeddings, to_int16_scale, video_embeddings
+    from eval.metrics.functional.lse import audio_embeddings, video_embeddings
+    from ttsf.pretrained.mfcc import to_int16_scale
     from eval.metrics.sample import Sample
 
     frames, faces, pose, lse_in = [], [], [], []

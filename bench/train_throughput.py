@@ -141,7 +141,7 @@ def main(argv=None) -> int:
                   f"{r['first_step_s']:.1f} s, peak {'GPU' if device == 'cuda' else 'RSS'} {mem} MiB"
                   + (f"; recipe {r['recipe_steps']} steps -> {r['recipe_gpu_hours_8x']} GPU-h on 8 GPUs"
                      if args.gpu_hours else ""), flush=True)
-    from eval.cache import atomic_write_json
+    from ttsf.atomic import atomic_write_json
     from eval.results import provenance  # git commit and dirty flag, package versions, python, platform
 
     record = {"bench": "train_throughput", "preset": preset, "device": device, "amp": args.amp,

@@ -1,4 +1,4 @@
-"""Content keys, atomic writes and metric-state checkpoints for resumable runs.
+"""Content keys and metric-state checkpoints for resumable runs.
 
 A *content key* is the sha256 of a canonical JSON description of everything that
 determines a result: input file hashes, configuration, seed and the code version of
@@ -20,6 +20,8 @@ from typing import Any, Mapping, Optional, Union
 
 import numpy as np
 
+from ttsf.atomic import atomic_save, json_default
+
 PathLike = Union[str, os.PathLike]
 
 #: Bump when the harness changes how cached generations or scores are produced.
@@ -33,19 +35,7 @@ _ARRAY_TAG = "__ndarray__"
 
 def canonical_json(obj: Any) -> str:
     """Sorted-key, compact JSON (the input of :func:`content_key`)."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default)
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, Path):
-        return str(obj)
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating,)):
-        return float(obj)
-    if isinstance(obj, (set, frozenset, tuple)):
-        return list(obj)
-    raise TypeError(f"not JSON-serialisable for a content key: {type(obj).__name__}")
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=json_default)
 
 
 def content_key(*parts: Any) -> str:
@@ -75,32 +65,7 @@ class FileHasher:
         return digest
 
 
-# ----------------------------------------------------------------------------- atomic writes
-
-
-def atomic_write_bytes(path: PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    # No fsync: os.replace is atomic against a killed process (the case resume handles);
-    # durability across power loss is not worth its cost per checkpoint.
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:  # a full disk, a folder in the way, Ctrl-C: no temp file left behind
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
-
-
-def atomic_write_text(path: PathLike, text: str) -> Path:
-    return atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_json(path: PathLike, obj: Any) -> Path:
-    return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=_json_default) + "\n")
+# ----------------------------------------------------------------------------- reading
 
 
 def read_json(path: PathLike) -> Optional[Any]:
@@ -203,18 +168,14 @@ def save_state(path: PathLike, state: Any) -> Path:
     """Write a state file atomically (arrays are written from memory without extra copies)."""
     path = Path(path)
     head, arrays = _layout(state)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
+
+    def write(tmp: Path) -> None:
         with open(tmp, "wb") as f:
             f.write(head)
             for a in arrays:
                 f.write(memoryview(a).cast("B") if a.size else b"")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+
+    return atomic_save(path, write)
 
 
 def load_state(path: PathLike) -> Optional[Any]:

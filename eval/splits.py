@@ -17,7 +17,7 @@ import json
 import sys
 
 from eval.data import roots, splits
-from eval.data.manifest import ManifestError
+from ttsf.data.manifest import ManifestError
 from ttsf.inputs import nonneg_int
 
 
@@ -101,7 +101,7 @@ def _cmd_validate(args) -> int:
         report = Report(args.name, str(args.data_root), 0, 0, [Problem("*", "split", str(exc))])
     else:
         if args.limit:
-            from eval.data.manifest import Manifest
+            from ttsf.data.manifest import Manifest
 
             manifest = Manifest(manifest.name, manifest.items[: args.limit], manifest.sha256, manifest.path)
         try:
@@ -116,7 +116,7 @@ def _cmd_validate(args) -> int:
 
 def _cmd_dir(args) -> int:
     from eval.data.folder import write_folder_manifest
-    from eval.data.manifest import load_manifest
+    from ttsf.data.manifest import load_manifest
     from eval.data.validate import validate
 
     try:

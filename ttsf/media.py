@@ -24,6 +24,8 @@ from typing import Iterator, NamedTuple, Optional, Union
 
 import numpy as np
 
+from ttsf.atomic import atomic_path
+
 PathLike = Union[str, os.PathLike]
 
 #: Longest media accepted by the readers, in seconds.
@@ -322,13 +324,8 @@ def write_audio(path: PathLike, audio: np.ndarray, sample_rate: int = SAMPLE_RAT
     path = Path(path)
     audio = np.asarray(audio, dtype=np.float32).reshape(-1)
     _check_samples(path, audio)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}{path.suffix}")
-    try:
+    with atomic_path(path, path.suffix) as tmp:  # no temp file left behind (a folder or read-only target, a kill)
         sf.write(str(tmp), np.clip(audio, -1.0, 1.0), int(sample_rate), subtype="PCM_16")
-        os.replace(tmp, path)
-    except BaseException:  # no temp file left behind (a folder or read-only target, a kill)
-        tmp.unlink(missing_ok=True)
-        raise
     return path
 
 
@@ -428,48 +425,39 @@ def write_video(
         audio = _check_samples(path, np.asarray(audio, dtype=np.float32).reshape(-1))
         n = int(round(t / fps * sample_rate))
         audio = np.pad(audio[:n], (0, max(0, n - audio.shape[0])))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}.mp4")
-    container = av.open(str(tmp), mode="w", format="mp4")
-    try:
-        vs = container.add_stream("libx264", rate=fractions.Fraction(int(fps), 1))
-        vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
-        vs.codec_context.options = {"crf": str(crf), "preset": "medium", "threads": "1"}
-        vs.codec_context.thread_count = 1
-        if audio is not None:
-            aus = container.add_stream("aac", rate=int(sample_rate))
-            aus.codec_context.layout = "mono"
-            aus.codec_context.bit_rate = 96000
-        for i in range(t):
-            # Convert to yuv420p here and keep the frame referenced until encode() returns: letting
-            # the encoder convert rgb24 itself gave different bytes for the same input (~1 in 15 runs).
-            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frames[i]), format="rgb24").reformat(format="yuv420p")
-            frame.pts = i
-            for packet in vs.encode(frame):
-                container.mux(packet)
-        for packet in vs.encode():
-            container.mux(packet)
-        if audio is not None:
-            block = 1024
-            for start in range(0, audio.shape[0], block):
-                chunk = audio[start : start + block][None, :]
-                aframe = av.AudioFrame.from_ndarray(np.ascontiguousarray(chunk), format="flt", layout="mono")
-                aframe.sample_rate = int(sample_rate)
-                aframe.pts = start
-                for packet in aus.encode(aframe):
+    with atomic_path(path, ".mp4") as tmp:  # an error, Ctrl-C or a folder at ``path``: no temp file left
+        container = av.open(str(tmp), mode="w", format="mp4")
+        try:
+            vs = container.add_stream("libx264", rate=fractions.Fraction(int(fps), 1))
+            vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
+            vs.codec_context.options = {"crf": str(crf), "preset": "medium", "threads": "1"}
+            vs.codec_context.thread_count = 1
+            if audio is not None:
+                aus = container.add_stream("aac", rate=int(sample_rate))
+                aus.codec_context.layout = "mono"
+                aus.codec_context.bit_rate = 96000
+            for i in range(t):
+                # Convert to yuv420p here and keep the frame referenced until encode() returns: letting
+                # the encoder convert rgb24 itself gave different bytes for the same input (~1 in 15 runs).
+                frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frames[i]), format="rgb24").reformat(format="yuv420p")
+                frame.pts = i
+                for packet in vs.encode(frame):
                     container.mux(packet)
-            for packet in aus.encode():
+            for packet in vs.encode():
                 container.mux(packet)
-    except BaseException:  # an error or Ctrl-C: no temp file left
-        container.close()
-        tmp.unlink(missing_ok=True)
-        raise
-    container.close()
-    try:
-        os.replace(tmp, path)
-    except OSError:  # e.g. ``path`` is a folder: no temp file left behind
-        tmp.unlink(missing_ok=True)
-        raise
+            if audio is not None:
+                block = 1024
+                for start in range(0, audio.shape[0], block):
+                    chunk = audio[start : start + block][None, :]
+                    aframe = av.AudioFrame.from_ndarray(np.ascontiguousarray(chunk), format="flt", layout="mono")
+                    aframe.sample_rate = int(sample_rate)
+                    aframe.pts = start
+                    for packet in aus.encode(aframe):
+                        container.mux(packet)
+                for packet in aus.encode():
+                    container.mux(packet)
+        finally:
+            container.close()
     return path
 
 

@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from ttsf.config import DictConfig
+from ttsf.atomic import atomic_save
 from ttsf.face.align import DEFAULT_TEMPLATE, prepare_source
 from ttsf.face.config import FaceConfig
 from ttsf.face.model import FaceBranch
@@ -356,12 +357,8 @@ class TTSF(nn.Module):
                 "tts_config": self.tts.cfg.to_dict(), "model": self.state_dict(), "meta": dict(meta or {})}
 
     def save(self, path: Union[str, Path], meta: Optional[dict] = None) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        torch.save(self.checkpoint(meta), tmp)
-        tmp.replace(path)
-        return path
+        blob = self.checkpoint(meta)
+        return atomic_save(path, lambda tmp: torch.save(blob, tmp))
 
     @classmethod
     def load(cls, path: Union[str, Path], map_location: str = "cpu", tts: Optional[nn.Module] = None) -> "TTSF":

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Optional
 
 from eval.data import roots
-from eval.data.manifest import Item, Manifest, ManifestError, Source, load_manifest, write_manifest
+from ttsf.data.manifest import Item, Manifest, ManifestError, Source, load_manifest, write_manifest
 from eval.data.selection import seeded_choice, seeded_subset
 from ttsf.hashing import sha256_file  # noqa: F401  (re-exported: splits.sha256_file)
+from ttsf.atomic import atomic_write_text
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -70,7 +71,7 @@ def split_def(name: str) -> SplitDef:
     if folder.is_dir_split(name):  # a folder of the user's clips (eval/data/folder.py)
         return SplitDef(name, folder.DATASET, None, f"clips in {folder.split_path(name)} (one item per video file)")
     if name not in SPLITS:
-        from eval.registry import UnknownName
+        from ttsf.names import UnknownName
 
         raise UnknownName("split", name, list(SPLITS))
     return SPLITS[name]
@@ -101,9 +102,7 @@ def write_checksums(directory: Optional[Path] = None) -> dict[str, str]:
     )
     sums = {f: sha256_file(directory / f) for f in files}
     body = "".join(f"{sums[f]}  {f}\n" for f in files)
-    tmp = directory / ".SHA256SUMS.tmp"
-    tmp.write_text(body, "utf-8")
-    os.replace(tmp, directory / "SHA256SUMS")
+    atomic_write_text(directory / "SHA256SUMS", body)
     return sums
 
 
@@ -188,7 +187,7 @@ def freeze_vox2(data_root: os.PathLike | str, out: Optional[Path] = None, direct
     transcripts, f"{VOX2_SEED}:text:{clip id}")``. Identities with no local clips are
     reported (the VoxCeleb2 paper says 118 test identities, the metadata lists 120).
     """
-    from eval.data.manifest import parse_lrs_text
+    from ttsf.data.manifest import parse_lrs_text
 
     directory = directory or splits_dir()
     vox = roots.dataset_root("vox2", data_root)

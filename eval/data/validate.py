@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from ttsf import media
-from eval.data.manifest import Item, Manifest, ManifestError, read_text, resolve
+from ttsf.data.manifest import Item, Manifest, ManifestError, read_text, resolve
 
 MIN_SECONDS = 0.2
 MAX_SECONDS = 120.0

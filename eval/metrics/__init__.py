@@ -31,7 +31,7 @@ def get(name: str):
 def create(name: str, backend: Optional[str] = None, device: str = "cpu", **options: Any):
     """An instance of metric ``name`` with ``backend`` (default: the paper backend).
 
-    Raises :class:`eval.registry.UnknownName` for an unknown metric or backend and
-    :class:`eval.metrics.base.MissingWeights` when the backend's weights are absent.
+    Raises :class:`ttsf.names.UnknownName` for an unknown metric or backend and
+    :class:`ttsf.weights.errors.MissingWeights` when the backend's weights are absent.
     """
     return REGISTRY.get(name)(backend=backend, device=device, **options)

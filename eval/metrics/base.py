@@ -24,22 +24,6 @@ class ItemError(Exception):
         super().__init__(reason)
 
 
-class MissingWeights(FileNotFoundError):
-    """A backend whose weights file is absent: says which file and how to get it."""
-
-
-@dataclasses.dataclass(frozen=True)
-class WeightsSpec:
-    """One weights file a backend needs."""
-
-    name: str  # registry name, e.g. "pt_inception"
-    filename: str
-    sha256: Optional[str]  # None only where no canonical hash is published
-    urls: tuple[str, ...] = ()
-    licence: str = ""
-    note: str = ""
-
-
 @dataclasses.dataclass(frozen=True)
 class BackendSpec:
     name: str  # e.g. "pytorch-fid", "fd_mobilenetv2"
@@ -67,7 +51,7 @@ class MetricSpec:
         for b in self.backends:
             if b.name == name:
                 return b
-        from eval.registry import UnknownName
+        from ttsf.names import UnknownName
 
         raise UnknownName(f"backend of metric {self.name}", name, [b.name for b in self.backends])
 

@@ -26,7 +26,8 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
-from eval.metrics.base import ItemError, MissingWeights
+from eval.metrics.base import ItemError
+from ttsf.weights.errors import MissingWeights
 from eval.metrics.sample import Sample
 from ttsf.inputs import InputError, check_device, finite_or_none, input_file, strict_json
 
@@ -82,7 +83,7 @@ def _read_text(path: Path) -> str:
     Raises :class:`ItemError` (code ``bad_text``, naming the file) when it cannot be
     read or is not UTF-8.
     """
-    from eval.data.manifest import parse_lrs_text
+    from ttsf.data.manifest import parse_lrs_text
 
     try:
         raw = path.read_bytes()
@@ -195,7 +196,7 @@ _clean = finite_or_none  # JSON-safe value: NaN/inf become None (the reason is r
 
 
 def _check_text(text: Optional[str], what: str) -> Optional[str]:
-    from eval.data.manifest import MAX_TEXT_CHARS
+    from ttsf.data.manifest import MAX_TEXT_CHARS
 
     if text is None:
         return None
@@ -316,7 +317,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
     from eval.metrics import REGISTRY
-    from eval.registry import UnknownName
+    from ttsf.names import UnknownName
 
     try:
         check_device(args.device)

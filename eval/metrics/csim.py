@@ -49,7 +49,7 @@ class CSim(ItemMeanMetric):
 
     def __init__(self, backend=None, device="cpu", **options: Any):
         super().__init__(backend, device, **options)
-        from eval import weights
+        from ttsf import weights
 
         self.weights_path = weights.locate(_WEIGHTS[self.backend.name])  # fail fast: MissingWeights
         self.weights_sha256 = weights.file_sha256(self.weights_path)

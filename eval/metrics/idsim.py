@@ -61,7 +61,7 @@ class IDSim(ItemMetric):
 
     def embedder(self):
         if self._embedder is None:
-            from eval.metrics.nets.face_embed import ArcFaceEmbedder, SFaceEmbedder
+            from ttsf.pretrained.face_embed import ArcFaceEmbedder, SFaceEmbedder
             from eval.metrics.nets.weights import file_sha256, locate
 
             name = "sface" if self.backend.name == "sface" else f"arcface_{self.model}"

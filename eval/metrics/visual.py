@@ -19,7 +19,6 @@ metric reports the same reason.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 from pathlib import Path
 from typing import Callable, Optional
@@ -28,6 +27,7 @@ import numpy as np
 
 from eval.metrics.base import ItemError
 from eval.metrics.sample import Sample
+from ttsf.pretrained.yunet import YuNet
 
 log = logging.getLogger(__name__)
 
@@ -137,36 +137,21 @@ class FaceTrack:
         return int((~self.found).sum())
 
 
-@functools.lru_cache(maxsize=None)
-def _yunet_model_path() -> str:
-    from eval.metrics.nets.weights import locate
-
-    return str(locate("yunet"))
-
-
 def detect_yunet(images: np.ndarray, score_threshold: float = 0.6) -> FaceTrack:
     """YuNet (OpenCV Zoo, int8) on RGB ``(T, H, W, 3)`` frames."""
-    import cv2
-
-    height, width = images.shape[1:3]
-    scale = min(1.0, DETECT_MAX_SIDE / max(height, width))
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    detector = cv2.FaceDetectorYN.create(_yunet_model_path(), "", size, score_threshold, 0.3, 5000)
+    detector = YuNet(score_threshold, max_side=DETECT_MAX_SIDE)
     count = len(images)
     boxes = np.full((count, 4), np.nan)
     scores = np.full(count, np.nan)
     landmarks = np.full((count, 5, 2), np.nan)
     for index, rgb in enumerate(images):
-        bgr = np.ascontiguousarray(rgb[:, :, ::-1])
-        if scale != 1.0:
-            bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
-        _, faces = detector.detect(bgr)
-        if faces is None or len(faces) == 0:
+        faces = detector.detect(rgb)
+        if len(faces) == 0:
             continue
         best = faces[int(np.argmax(faces[:, 14]))]
-        x, y, w, h = best[:4] / scale
+        x, y, w, h = best[:4]
         boxes[index] = (x, y, x + w, y + h)
-        landmarks[index] = best[4:14].reshape(5, 2) / scale
+        landmarks[index] = best[4:14].reshape(5, 2)
         scores[index] = best[14]
     return FaceTrack(boxes, scores, landmarks, "yunet")
 

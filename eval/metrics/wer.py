@@ -68,7 +68,7 @@ class WER(Metric):
         if unknown:
             raise ValueError(f"unknown option(s) {unknown} for metric wer; known: {sorted(self.DEFAULTS)}")
         super().__init__(backend, device, **{**self.DEFAULTS, **options})
-        from eval import weights
+        from ttsf import weights
 
         if self.backend.name == "whisper":
             if self.options["checkpoint"]:

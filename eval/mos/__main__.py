@@ -36,7 +36,7 @@ def _packets(args) -> int:
 
 
 def _score(args) -> int:
-    from eval.cache import atomic_write_json
+    from ttsf.atomic import atomic_write_json
     from eval.mos.score import report_text
     from eval.tables.render import render
 

@@ -26,7 +26,7 @@ import shutil
 from pathlib import Path
 from typing import Optional
 
-from eval.cache import atomic_write_json, atomic_write_text
+from ttsf.atomic import atomic_write_json, atomic_write_text
 from eval.mos import site as site_mod
 from eval.mos import stimuli
 from eval.mos.design import build_design
@@ -64,7 +64,7 @@ def _split(run: dict) -> tuple[dict[str, str], dict[str, Path], dict[str, Option
     if not name:
         return texts, gt_video, gt_audio
     try:
-        from eval.data.manifest import load_manifest, read_text, resolve
+        from ttsf.data.manifest import load_manifest, read_text, resolve
         from eval.data.splits import split_manifest
 
         root = Path(split.get("root") or ".")

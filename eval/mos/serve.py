@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import functools
 import json
-import os
-import tempfile
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from ttsf.atomic import atomic_write_bytes
 
 MAX_BODY = 1 << 20
 
@@ -40,16 +40,7 @@ def store_answer(study: Path, key: dict, body: bytes) -> tuple[int, str]:
     dst = folder / f"{rater}.json"
     if dst.exists():
         return (200, "already stored") if dst.read_bytes() == body else (409, "answers for this rater already stored")
-    fd, tmp = tempfile.mkstemp(prefix=f".{rater}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(body)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, dst)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    atomic_write_bytes(dst, body, fsync=True)
     return 200, "stored"
 
 

@@ -12,7 +12,7 @@ import html
 import json
 from pathlib import Path
 
-from eval.cache import atomic_write_bytes, atomic_write_text
+from ttsf.atomic import atomic_write_bytes, atomic_write_text
 
 PAGE_VERSION = "1"
 ASSETS = Path(__file__).with_name("assets")

@@ -10,12 +10,13 @@ options there) are dropped and ``+bitexact`` keeps ffmpeg from writing its own v
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 from typing import Optional
+
+from ttsf.atomic import atomic_path
 
 #: tags an mp4 muxer writes that say nothing about the source
 NEUTRAL_TAGS = {"language", "handler_name", "vendor_id", "major_brand", "minor_version", "compatible_brands"}
@@ -50,16 +51,9 @@ def _encode_args(size: int) -> list[str]:
 
 
 def _atomic(dst: Path, build) -> Path:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp.mp4", dir=dst.parent)
-    os.close(fd)
-    try:
-        build(tmp)
-        _blank_compressor_name(Path(tmp))
-        os.replace(tmp, dst)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(dst, ".mp4") as tmp:
+        build(str(tmp))
+        _blank_compressor_name(tmp)
     return dst
 
 

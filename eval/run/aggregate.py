@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Optional
 
 from eval import results as res
-from eval.cache import atomic_write_json, atomic_write_text, canonical_json
+from eval.cache import canonical_json
+from ttsf.atomic import atomic_write_json, atomic_write_text
 from eval.run.plugins import MetricPlan, weights_hashes
 
 log = logging.getLogger(__name__)

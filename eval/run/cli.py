@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from eval.registry import UnknownName
+from ttsf.names import UnknownName
 from ttsf.inputs import InputError, check_device, nonneg_int, output_file, safe_name, safe_name_arg, seed_int
 from ttsf.paths import EVAL_RUNS
 
@@ -124,7 +124,7 @@ def _config(args):
 
 def cmd_mos(args) -> int:
     """``--table 4 --mos ANSWERS_DIR``: Table 4 from human ratings (eval.mos), written like a run folder."""
-    from eval.cache import atomic_write_json
+    from ttsf.atomic import atomic_write_json
     from eval.mos.keyfile import CliError
     from eval.mos.score import report_text, score_files
     from eval.tables.render import render, write_tables
@@ -261,7 +261,7 @@ def _print_run(result, fmt: str, demo_note: Optional[str]) -> None:
 
 def _write_reference(result, path: Path) -> None:
     """``--write-reference``: this run's values as a --check reference (keeping the file's tolerances)."""
-    from eval.cache import atomic_write_json
+    from ttsf.atomic import atomic_write_json
     from eval.run.check import make_reference
 
     tolerances = {}

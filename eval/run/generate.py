@@ -15,8 +15,9 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from eval.cache import FileHasher, atomic_write_json, content_key, read_json
-from eval.data.manifest import Item, ManifestError, resolve
+from eval.cache import FileHasher, content_key, read_json
+from ttsf.atomic import atomic_write_json
+from ttsf.data.manifest import Item, ManifestError, resolve
 from eval.systems.base import Context, GenerationError, Output, System
 
 log = logging.getLogger(__name__)

@@ -99,6 +99,6 @@ def listing(what: str, data_root: Optional[str] = None) -> str:
         return _table(_metric_rows(True))
     if what == "splits":
         return list_splits(data_root)
-    from eval.registry import UnknownName
+    from ttsf.names import UnknownName
 
     raise UnknownName("listing", what, ["tables", "systems", "metrics", "splits", "backends"])

@@ -10,8 +10,10 @@ import dataclasses
 import logging
 from typing import Any, Optional
 
-from eval.metrics.base import BackendSpec, Metric, MissingWeights
-from eval.registry import UnknownName, load_object
+from eval.metrics.base import BackendSpec, Metric
+from ttsf.weights.errors import MissingWeights
+from eval.registry import load_object
+from ttsf.names import UnknownName
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +59,7 @@ def missing_weights(backend: BackendSpec) -> dict[str, str]:
     if not backend.weights:
         return out
     try:
-        from eval.weights import locate
+        from ttsf.weights import locate
     except ImportError as exc:  # the weights registry is not available
         return {w: f"weights registry unavailable ({exc})" for w in backend.weights}
     for name in backend.weights:
@@ -74,7 +76,7 @@ def weights_hashes(backend: BackendSpec) -> dict[str, Optional[str]]:
     """sha256 of each weights file the backend uses (``None`` when not found)."""
     out: dict[str, Optional[str]] = {}
     try:
-        from eval.weights import file_sha256, locate
+        from ttsf.weights import file_sha256, locate
     except ImportError:
         return {w: None for w in backend.weights}
     for name in backend.weights:

@@ -25,10 +25,11 @@ from pathlib import Path
 from typing import Any, Optional
 
 from eval import results as res
-from eval.cache import FileHasher, atomic_write_json, content_key
-from eval.data.manifest import Item
+from eval.cache import FileHasher, content_key
+from ttsf.atomic import atomic_write_json
+from ttsf.data.manifest import Item
 from eval.data.selection import spread_subset
-from eval.registry import UnknownName
+from ttsf.names import UnknownName
 from eval.run.aggregate import (
     Aggregate,
     aggregate_generation,

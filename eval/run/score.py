@@ -23,8 +23,9 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from eval.cache import FileHasher, content_key, load_state, save_state
-from eval.data.manifest import Item, ManifestError, read_text, resolve
-from eval.metrics.base import ItemError, Metric, MissingWeights
+from ttsf.data.manifest import Item, ManifestError, read_text, resolve
+from eval.metrics.base import ItemError, Metric
+from ttsf.weights.errors import MissingWeights
 from eval.run.generate import GenRecord
 from eval.systems.inputs import IMAGE_SUFFIXES, source_image
 from ttsf import media
@@ -100,7 +101,7 @@ def metric_identity(metric: Metric) -> dict:
     """What a per-item score depends on besides the inputs: metric, version, backend, options and
     the sha256 of every weights file (a retrained checkpoint invalidates cached scores)."""
     from eval.run.plugins import weights_hashes
-    from eval.weights import file_sha256
+    from ttsf.weights import file_sha256
 
     weights = weights_hashes(metric.backend)
     explicit = getattr(metric, "weights_path", None)

@@ -69,7 +69,7 @@ class Clip:
 def find_clips(data_root: Path, split: Optional[str] = None) -> tuple[str, list[Clip], list[str]]:
     """``(split name, clips, problems)`` for a folder of clips, a synthetic corpus or a data root with a split."""
     from eval.data import folder
-    from eval.data.manifest import ManifestError, resolve
+    from ttsf.data.manifest import ManifestError, resolve
     from eval.data.splits import load_split
 
     data_root = Path(data_root)
@@ -279,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    from eval.data.manifest import ManifestError
+    from ttsf.data.manifest import ManifestError
     from eval.data.roots import DataRootError
 
     if args.shift < 1 or args.shift > 12:

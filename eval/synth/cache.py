@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 from eval.synth.config import PRESETS, SynthConfig, SynthError
+from ttsf.atomic import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -42,16 +43,11 @@ def _build_atomically(final: Path, make) -> Path:
             return final
         if final.exists():  # a directory without its marker is never trusted
             shutil.rmtree(final)
-        for stale in final.parent.glob(f".tmp-{final.name}-*"):
+        for stale in final.parent.glob(f".{final.name}.tmp*"):
             shutil.rmtree(stale, ignore_errors=True)  # we hold the lock: nobody else is building it
-        tmp = final.with_name(f".tmp-{final.name}-{os.getpid()}")
-        try:
+        with atomic_path(final) as tmp:
             make(tmp)
             (tmp / DONE).write_text("complete\n", encoding="utf-8")
-            os.replace(tmp, final)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
     return final
 
 

@@ -10,6 +10,12 @@ import math
 from pathlib import Path
 from typing import Optional
 
+#: the convention of the ground-truth pose angles (written into gt files and the corpus README)
+POSE_CONVENTION = (
+    "degrees; camera frame x right, y down, z to the viewer; yaw>0 turns the nose to image right, "
+    "pitch>0 turns it up, roll>0 rotates the face clockwise in the image"
+)
+
 #: Bump when the generator's output changes for the same arguments (it is part of the cache key).
 GENERATOR_VERSION = "1.1.0"
 SENTENCES_FILE = Path(__file__).with_name("sentences.txt")

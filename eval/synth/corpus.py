@@ -29,9 +29,13 @@ from typing import Optional
 
 import numpy as np
 
-from eval.data.manifest import Item, Source, write_manifest
-from eval.synth.config import GENERATOR_VERSION, SPEECH_PAD, SynthConfig, SynthError, lrs_text, sentences
-from ttsf.hashing import sha256_file  # noqa: F401  (re-exported)
+from ttsf.data.manifest import Item, Source, write_manifest
+from eval.synth.config import (GENERATOR_VERSION, POSE_CONVENTION, SPEECH_PAD, SynthConfig, SynthError, lrs_text,
+                                sentences)
+from eval.synth.readme import corpus_readme
+from ttsf.atomic import atomic_write_bytes, atomic_write_text
+from ttsf.hashing import sha256_file
+from ttsf.pretrained.yunet import YuNet
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +43,6 @@ FPS = 25
 SAMPLE_RATE = 16000
 SAMPLES_PER_FRAME = SAMPLE_RATE // FPS
 BUILD_MARKER = ".synth_build.json"
-POSE_CONVENTION = (
-    "degrees; camera frame x right, y down, z to the viewer; yaw>0 turns the nose to image right, "
-    "pitch>0 turns it up, roll>0 rotates the face clockwise in the image"
-)
 MANIFESTS = ("synth_train.jsonl", "synth_test.jsonl")
 
 
@@ -175,7 +175,7 @@ def build_identity(root: str, cfg_json: dict, identity_index: int, plan: dict) -
     import cv2
 
     from ttsf.media import write_audio, write_video
-    from eval.synth.faces import SOURCES, Detector, align
+    from eval.synth.faces import SCORE_THRESHOLD, SOURCES, align
     from eval.synth.render import Renderer, blink_track, mouth_track, pose_trajectory
 
     cfg = SynthConfig(**{**cfg_json, "voices": tuple(cfg_json["voices"])})
@@ -187,16 +187,13 @@ def build_identity(root: str, cfg_json: dict, identity_index: int, plan: dict) -
     previous_threads = cv2.getNumThreads()
     cv2.setNumThreads(1)
     try:
-        detector = Detector()
+        detector = YuNet(SCORE_THRESHOLD)
         portrait = align(source, cfg.size, detector)
         face_path = root_path / "faces" / f"{name}.png"
-        face_path.parent.mkdir(parents=True, exist_ok=True)
         ok, png = cv2.imencode(".png", portrait.image[:, :, ::-1])
         if not ok:
             raise SynthError(f"cannot encode the portrait of {name}")
-        tmp = face_path.with_name(f".{face_path.name}.tmp{os.getpid()}")
-        tmp.write_bytes(png.tobytes())
-        os.replace(tmp, face_path)
+        atomic_write_bytes(face_path, png.tobytes())
         renderer = Renderer(portrait.image, portrait.landmarks)
         speech = SpeechCache()
         splits = clip_splits(cfg, name in plan["test_identities"])
@@ -249,9 +246,7 @@ def build_identity(root: str, cfg_json: dict, identity_index: int, plan: dict) -
                 "config_key": key,
                 "files": {s: sha256_file(stem.with_suffix(f".{s}")) for s in ("mp4", "wav", "txt")},
             }
-            tmp = json_path.with_name(f".{json_path.name}.tmp{os.getpid()}")
-            tmp.write_text(json.dumps(gt, sort_keys=True), encoding="utf-8")
-            os.replace(tmp, json_path)
+            atomic_write_text(json_path, json.dumps(gt, sort_keys=True))
             out.append(gt)
         return out
     finally:
@@ -334,9 +329,7 @@ def write_index(root: Path, meta: dict) -> dict:
             files[rel] = sha256_file(path)
     content = hashlib.sha256("".join(f"{k} {v}\n" for k, v in sorted(files.items())).encode()).hexdigest()
     index = {**meta, "files": files, "content_hash": content}
-    tmp = root / f".corpus.json.tmp{os.getpid()}"
-    tmp.write_text(json.dumps(index, indent=1, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, root / "corpus.json")
+    atomic_write_text(root / "corpus.json", json.dumps(index, indent=1, sort_keys=True))
     return index
 
 
@@ -371,7 +364,6 @@ def build(out_dir, identities: int = 8, clips: int = 30, seconds: float = 4.0, s
     items = {split: [_item(gt) for gt in truths if gt["split"] == split] for split in ("train", "test")}
     write_manifest(out / "synth_train.jsonl", items["train"])
     write_manifest(out / "synth_test.jsonl", items["test"])
-    from eval.synth.readme import corpus_readme
 
     (out / "README.md").write_text(corpus_readme(cfg, plan), encoding="utf-8")
     meta = {

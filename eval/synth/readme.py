@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from eval.synth.config import GENERATOR_VERSION, SynthConfig
+from eval.synth.config import GENERATOR_VERSION, POSE_CONVENTION, SynthConfig
+from eval.synth.faces import SOURCES
+from eval.synth.voices import get_voice
 
 
 def corpus_readme(cfg: SynthConfig, plan: dict) -> str:
-    from eval.synth.corpus import POSE_CONVENTION
-    from eval.synth.faces import SOURCES
-    from eval.synth.voices import get_voice
-
     lines = [
         "# ttsf-bench synthetic audiovisual corpus",
         "",

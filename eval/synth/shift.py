@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.data.manifest import load_manifest, resolve, write_manifest
+from ttsf.data.manifest import load_manifest, resolve, write_manifest
 from eval.synth.config import SynthError
+from ttsf.atomic import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +41,7 @@ def remux_with_audio(src_mp4: Path, dst_mp4: Path, audio: np.ndarray, sample_rat
     """Copy ``src_mp4``'s video packets into ``dst_mp4`` with ``audio`` encoded as AAC (atomic)."""
     import av
 
-    tmp = dst_mp4.with_name(f".{dst_mp4.name}.tmp{os.getpid()}.mp4")
-    with av.open(str(src_mp4)) as inp:
+    with atomic_path(dst_mp4, ".mp4") as tmp, av.open(str(src_mp4)) as inp:
         vin = inp.streams.video[0]
         out = av.open(str(tmp), mode="w", format="mp4")
         try:
@@ -64,18 +64,15 @@ def remux_with_audio(src_mp4: Path, dst_mp4: Path, audio: np.ndarray, sample_rat
                     out.mux(packet)
             for packet in aout.encode():
                 out.mux(packet)
-        except Exception:
+        finally:
             out.close()
-            tmp.unlink(missing_ok=True)
-            raise
-        out.close()
-    os.replace(tmp, dst_mp4)
 
 
 def shift_corpus(corpus, frames: int, out_dir) -> Path:
     """Write a copy of ``corpus`` whose audio is shifted by ``frames`` video frames; return its path."""
     from ttsf.media import read_audio, write_audio
-    from eval.synth.corpus import MANIFESTS, is_complete, sha256_file, write_index
+    from eval.synth.corpus import MANIFESTS, is_complete, write_index
+    from ttsf.hashing import sha256_file
 
     corpus, out = Path(corpus), Path(out_dir)
     if isinstance(frames, bool) or not isinstance(frames, int):

@@ -11,7 +11,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any, Optional
 
-from eval.data.manifest import Item
+from ttsf.data.manifest import Item
 
 PRODUCES = ("audio", "video")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from eval.data.manifest import Item
+from ttsf.data.manifest import Item
 from eval.systems.base import Context, GenerationError, Output, System
 
 VIDEO_SUFFIXES = (".mp4",)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from eval.data.manifest import Item
+from ttsf.data.manifest import Item
 from eval.systems.base import Context, GenerationError, Output, System
 from eval.systems.inputs import reference_audio_path, reference_video_path
 from ttsf import media

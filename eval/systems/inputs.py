@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.data.manifest import Item, resolve
+from ttsf.data.manifest import Item, resolve
 from ttsf import media
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}

@@ -17,6 +17,7 @@ from typing import Any, Mapping, Optional
 import numpy as np
 
 from eval.metrics.base import BackendSpec, Metric, MetricSpec
+from ttsf.atomic import atomic_save, atomic_write_json
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,6 @@ def write_figure(run_dir: Path, states: dict[str, dict], speakers: dict[str, Opt
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from eval.cache import atomic_write_json
 
     systems = [s for s, st in states.items() if len(st["ids"]) >= 3]
     summary: dict[str, dict] = {}
@@ -118,9 +118,9 @@ def write_figure(run_dir: Path, states: dict[str, dict], speakers: dict[str, Opt
     fig.suptitle("Speaker embeddings of synthesised speech (t-SNE), coloured by speaker")
     fig.tight_layout()
     png = Path(run_dir) / "figure5.png"
-    tmp = png.with_name(".figure5.tmp.png")
-    fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    tmp.replace(png)
+    try:
+        atomic_save(png, lambda tmp: fig.savefig(tmp, dpi=120), ".png")
+    finally:
+        plt.close(fig)
     atomic_write_json(Path(run_dir) / "figure5.json", {"summary": summary, "points": points, "seed": seed})
     return {"png": str(png), "summary": summary}

@@ -304,7 +304,7 @@ RENDERERS = {"md": render_md, "tex": render_tex, "csv": render_csv}
 
 def render(results: dict, fmt: str = "md", spec: Optional[TableSpec] = None) -> str:
     if fmt not in RENDERERS:
-        from eval.registry import UnknownName
+        from ttsf.names import UnknownName
 
         raise UnknownName("format", fmt, list(RENDERERS))
     return RENDERERS[fmt](build_view(results, spec))
@@ -312,7 +312,7 @@ def render(results: dict, fmt: str = "md", spec: Optional[TableSpec] = None) -> 
 
 def write_tables(results: dict, run_dir: Path) -> dict[str, Path]:
     """Write ``table<N>.{md,tex,csv}`` into the run folder; returns the paths."""
-    from eval.cache import atomic_write_text
+    from ttsf.atomic import atomic_write_text
 
     view = build_view(results)
     out = {}

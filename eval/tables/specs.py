@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Optional
 
-from eval.registry import UnknownName
+from ttsf.names import UnknownName
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,10 +6,11 @@ import argparse
 import json
 import sys
 
-from eval.metrics.base import MissingWeights
 from ttsf.inputs import finite_float
-from eval.weights import entries, get_entry, locate, weights_root
-from eval.weights.store import candidate_paths, check_file, find
+from ttsf.weights import entries, get_entry, locate, weights_root
+from ttsf.weights.errors import MissingWeights
+from ttsf.weights.store import candidate_paths, find
+from ttsf.weights.verify import check_file
 
 
 def _status(name: str) -> tuple[str, str]:
@@ -57,7 +58,7 @@ def cmd_where(args: argparse.Namespace) -> int:
 
 
 def cmd_download(args: argparse.Namespace) -> int:
-    from eval.weights.fetch import download
+    from ttsf.weights.fetch import download
 
     failed = 0
     for name in args.names:
@@ -110,7 +111,7 @@ def main(argv=None) -> int:
     p.add_argument("names", nargs="*")
     p.set_defaults(func=cmd_verify)
     args = parser.parse_args(argv)
-    from eval.registry import UnknownName
+    from ttsf.names import UnknownName
 
     try:
         for name in getattr(args, "names", None) or []:

@@ -73,7 +73,7 @@ def placeholder_upstream(monkeypatch):
 @pytest.fixture(scope="session")
 def real_face_items(tmp_path_factory):
     """``(root, [Item, Item])``: real portraits + 2.0 s of each clip's own speech."""
-    from eval.data.manifest import item_from_dict
+    from ttsf.data.manifest import item_from_dict
     from ttsf import media
 
     root = tmp_path_factory.mktemp("real_faces")

@@ -43,7 +43,7 @@ def test_fake_upstream_runs_as_a_subprocess(tmp_path, monkeypatch):
     """An installed 'audio2head' whose interpreter is a script writing a video: the adapter runs it."""
     import json
 
-    from eval.data.manifest import item_from_dict
+    from ttsf.data.manifest import item_from_dict
     from eval.synth import default_corpus
     from eval.systems.base import Context
     from ttsf import media

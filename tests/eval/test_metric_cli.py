@@ -79,7 +79,7 @@ def test_wer_single_file_with_text_file(clips, tmp_path, capsys):
 
 def test_wer_on_a_synthetic_corpus_folder(tiny_corpus, capsys):
     """A corpus folder holds <stem>.mp4 + .wav + .txt: audio metrics take the wav and the LRS text."""
-    from eval.data.manifest import parse_lrs_text
+    from ttsf.data.manifest import parse_lrs_text
 
     folder = Path(tiny_corpus) / "main" / "id00"
     code, result = _run(capsys, "wer", "--backend", "faster-whisper-base", "--gen", str(folder),

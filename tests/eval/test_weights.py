@@ -14,11 +14,11 @@ import zipfile
 
 import pytest
 
-from eval import weights
-from eval.metrics.base import MissingWeights
-from eval.weights import fetch as dl
-from eval.weights import store
-from eval.weights.entries import FileSpec, WeightsEntry
+from ttsf import weights
+from ttsf.weights.errors import MissingWeights
+from ttsf.weights import fetch as dl
+from ttsf.weights import store, verify
+from ttsf.weights.entries import FileSpec, WeightsEntry
 
 CONTRACT_NAMES = {
     "pt_inception", "syncnet_v2", "sfd_face", "hopenet_robust", "arcface_buffalo_l", "arcface_antelopev2",
@@ -34,7 +34,7 @@ def root(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("INSIGHTFACE_HOME", str(tmp_path / "insightface"))
-    monkeypatch.setattr(store, "_memory_cache", {})
+    monkeypatch.setattr(verify, "_memory_cache", {})
     return tmp_path / "weights"
 
 
@@ -68,8 +68,8 @@ def test_whisper_base_ct2_is_assembled_verified_and_cached(root, monkeypatch):
     assert {p.name for p in path.parent.iterdir()} >= {"model.bin", "config.json", "tokenizer.json", "vocabulary.json"}
     # a second locate trusts the (size, mtime) cache instead of re-hashing 145 MB
     calls = []
-    monkeypatch.setattr(store, "_memory_cache", {})
-    monkeypatch.setattr(store, "sha256_file", lambda p: calls.append(p) or "x")
+    monkeypatch.setattr(verify, "_memory_cache", {})
+    monkeypatch.setattr(verify, "sha256_file", lambda p: calls.append(p) or "x")
     assert weights.locate("whisper_base_ct2") == path
     assert calls == []
 

@@ -18,7 +18,7 @@ import torch
 
 from ttsf.synthesize import main
 
-MAX_TEXT_CHARS = 2000  # the documented limit (ttsf.synthesize.MAX_TEXT_CHARS; docs/reliability.md)
+MAX_TEXT_CHARS = 2000  # the documented limit (ttsf.data.manifest.MAX_TEXT_CHARS; docs/reliability.md)
 
 REPO = Path(__file__).resolve().parents[2]
 CKPT = REPO / "checkpoints" / "ttsf_synth.pt"
@@ -179,7 +179,8 @@ def test_subprocess_exit_code_and_stderr(c, env):
 
 def test_long_text_is_refused_with_the_limit_not_split():
     from ttsf.inputs import InputError
-    from ttsf.synthesize import MAX_TEXT_CHARS as limit, check_text
+    from ttsf.data.manifest import MAX_TEXT_CHARS as limit
+    from ttsf.tts.checks import check_text
 
     assert limit == MAX_TEXT_CHARS
     assert check_text("a" * MAX_TEXT_CHARS)
@@ -188,7 +189,7 @@ def test_long_text_is_refused_with_the_limit_not_split():
 
 
 def test_supported_text_passes():
-    from ttsf.synthesize import check_text, unsupported_characters
+    from ttsf.tts.checks import check_text, unsupported_characters
 
     assert unsupported_characters("Café — “quoted” naïve résumé, £5 & 10%… ½ x²") == []
     assert check_text("Hello there.") == "Hello there."
@@ -237,7 +238,7 @@ def test_failed_writes_leave_no_temp_file(tmp_path):
     themselves clean up, whatever the caller checked first."""
     import numpy as np
 
-    from eval.cache import atomic_write_bytes
+    from ttsf.atomic import atomic_write_bytes
     from ttsf.media import write_audio, write_video
 
     target = tmp_path / "out2.mp4"

@@ -12,6 +12,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from ttsf.pretrained.yunet import YuNet
+
 #: right eye, left eye, nose tip, mouth right, mouth left (YuNet order), fractions of side.
 DEFAULT_TEMPLATE = ((0.395, 0.425), (0.605, 0.425), (0.50, 0.53), (0.415, 0.625), (0.585, 0.625))
 
@@ -20,30 +22,12 @@ class FaceAlignError(ValueError):
     """No usable face (or an ambiguous choice) in an input image."""
 
 
-def yunet_path() -> Path:
-    from eval.weights.store import locate
-
-    return locate("yunet")
-
-
 def detect_faces(rgb: np.ndarray, score_threshold: float = 0.7) -> np.ndarray:
     """YuNet detections ``(N, 15)`` sorted left to right: box x,y,w,h, 5 landmarks (x,y), score."""
-    import cv2
-
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
         raise FaceAlignError(f"expected an RGB uint8 image (H, W, 3), got {rgb.dtype} {rgb.shape}")
-    h, w = rgb.shape[:2]
     # YuNet works best on moderate sizes: detect on a copy whose long side is <= 640.
-    scale = min(1.0, 640.0 / max(h, w))
-    small = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA) \
-        if scale < 1 else rgb
-    det = cv2.FaceDetectorYN.create(str(yunet_path()), "", (small.shape[1], small.shape[0]),
-                                    score_threshold, 0.3, 5000)
-    _, faces = det.detect(np.ascontiguousarray(small[:, :, ::-1]))
-    if faces is None:
-        return np.zeros((0, 15), np.float32)
-    faces = faces.copy()
-    faces[:, :14] /= scale
+    faces = YuNet(score_threshold, max_side=640).detect(rgb)
     return faces[np.argsort(faces[:, 0])]
 
 

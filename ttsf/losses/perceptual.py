@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from eval.metrics.base import MissingWeights
+from ttsf.weights.errors import MissingWeights
 from ttsf.hashing import sha256_file as _sha256
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ class PerceptualFeatures(nn.Module):
             net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
             layers, taps = net.features, VGG19_LAYERS
         elif backend == "mobilenet_v2":
-            from eval.weights.store import locate
+            from ttsf.weights.store import locate
 
             path = locate("mobilenet_v2_offline")
             sha = _sha256(path)

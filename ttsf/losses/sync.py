@@ -10,7 +10,7 @@ Backends:
   :class:`SyncNetAdapter`: frames are turned into the network's BGR 0..255 224x224 input
   (bilinear; ``crop = (x1, y1, x2, y2)`` in frame fractions first cuts the region that
   syncnet_python's face-track crop covers, grey-110 beyond the frame as there), the audio
-  side takes 13-d MFCCs (``eval.metrics.functional.lse.mfcc``, 100/s);
+  side takes 13-d MFCCs (``ttsf.pretrained.mfcc.mfcc``, 100/s);
   loss = mean Euclidean distance of the aligned video/audio embeddings, the quantity whose
   minimum over offsets is LSE-D.
 - ``none``. Without a SyncNet the loss is off and the run config says so; it is never
@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from eval.metrics.base import MissingWeights
+from ttsf.weights.errors import MissingWeights
 from ttsf.hashing import sha256_file
 
 WINDOW = 5  # video frames per SyncNet window
@@ -123,7 +123,7 @@ def build_sync_loss(spec: str, crop: Optional[Sequence[float]] = None) -> Option
         return SyncLoss(torch.jit.load(str(path), map_location="cpu").eval(),
                         {"backend": "torchscript", "path": str(path), "sha256": sha})
     if spec.startswith("syncnet:"):
-        from eval.metrics.nets.syncnet import load_syncnet
+        from ttsf.pretrained.syncnet import load_syncnet
 
         path, sha = _weights_file(spec, "train one with `python -m eval.metrics.lse train` or pass syncnet_v2.model "
                                         "(`python -m eval.weights download syncnet_v2`), or set losses.sync: none")

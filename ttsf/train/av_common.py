@@ -15,6 +15,7 @@ from typing import Any, Mapping, Optional
 import numpy as np
 import torch
 
+from ttsf.atomic import atomic_save, atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -26,15 +27,6 @@ def read_config(path, overrides: Optional[Mapping[str, Any]] = None) -> dict:
     from ttsf.train.config import AVStageConfig, load_stage_config
 
     return load_stage_config(path, overrides, AVStageConfig).as_dict()
-
-
-def resolve_root(root: str) -> Path:
-    """``synth:<preset>`` -> the cached synthetic corpus; anything else is a path."""
-    if root.startswith("synth:"):
-        from eval.synth.cache import default_corpus
-
-        return default_corpus(root.split(":", 1)[1])
-    return Path(root).expanduser()
 
 
 def data_record(data_cfg: Mapping[str, Any], root: Path, sha256: str) -> dict:
@@ -94,9 +86,7 @@ def broadcast_parameters(world: int, *modules: torch.nn.Module) -> None:
 
 def save_atomic(blob: dict, path: Path) -> None:
     """``torch.save`` to a temporary file, then rename over ``path``."""
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(blob, tmp)
-    tmp.replace(path)
+    atomic_save(path, lambda tmp: torch.save(blob, tmp))
 
 
 RECIPE_KEYS = ("window", "motion_window", "lip_input")
@@ -282,9 +272,7 @@ def save_grid(path: Path, source: torch.Tensor, fake: torch.Tensor, real: torch.
 
 
 def write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True, default=str))
-    tmp.replace(path)
+    atomic_write_text(path, json.dumps(data, indent=1, sort_keys=True, default=str))
 
 
 # ----------------------------------------------------------------------------- steps shared by face and joint

@@ -1,6 +1,6 @@
 """Audiovisual training clips for the face and joint stages (synthetic corpus, LRS3).
 
-An item of a manifest (:mod:`eval.data.manifest`) gives a 25 fps video with its audio
+An item of a manifest (:mod:`ttsf.data.manifest`) gives a 25 fps video with its audio
 and transcript. :class:`AVClips` decodes it (once, when ``preload``), resizes frames to
 the model's square size, computes the TTS's natural-log mel of the 16 kHz audio (and, with
 ``mfcc=True``, syncnet_python's 13-d MFCCs at 100/s for a SyncNet sync loss) and the
@@ -17,7 +17,7 @@ from typing import Callable, Optional
 import numpy as np
 import torch
 
-from eval.data.manifest import Item, load_manifest, resolve
+from ttsf.data.manifest import Item, load_manifest, resolve
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ class AVClips:
         frames = frames[: max(1, min(len(frames), n_mel_frames))]
         record = {"id": item.id, "frames": frames, "mel": mel, "tokens": tokens, "speaker": item.speaker}
         if self.mfcc:
-            from eval.metrics.functional.lse import mfcc, to_int16_scale
+            from ttsf.pretrained.mfcc import mfcc, to_int16_scale
 
             if self.sample_rate != 16000:
                 raise ClipError(f"SyncNet MFCCs need 16 kHz audio, the clips are read at {self.sample_rate} Hz")

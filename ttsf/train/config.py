@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Mapping, Optional, Union
 
 from ttsf.config import apply_overrides, from_dict, read_yaml
+from ttsf.data.roots import resolve_named
 from ttsf.paths import runs_dir
 
 
@@ -115,12 +116,7 @@ class DataConfig:
 
     def resolve(self) -> tuple[Path, Path]:
         if self.corpus is not None:
-            kind, _, name = self.corpus.partition(":")
-            if kind != "synth" or not name:
-                raise ValueError(f"data.corpus must be 'synth:NAME', got {self.corpus!r}")
-            from eval.synth import default_corpus
-
-            root = Path(default_corpus(name))
+            root = resolve_named(self.corpus)
             return root / "synth_train.jsonl", root
         if not self.train_manifest or not self.root:
             raise ValueError("data needs either corpus or both train_manifest and root")

@@ -8,6 +8,7 @@ from typing import Optional, Union
 
 import torch
 
+from ttsf.atomic import atomic_save
 from ttsf.tts.config import TTSConfig
 
 FORMAT = "ttsf-tts/1"
@@ -27,10 +28,7 @@ def save_checkpoint(path: Union[str, os.PathLike], model, cfg: TTSConfig, speake
     if optimizer is not None:
         blob["optimizer"] = optimizer.state_dict()
         blob["rng"] = torch.get_rng_state()
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    torch.save(blob, tmp)
-    os.replace(tmp, path)
-    return path
+    return atomic_save(path, lambda tmp: torch.save(blob, tmp))
 
 
 def read_checkpoint(path: Union[str, os.PathLike]) -> dict:

@@ -1,6 +1,6 @@
 """Training data for the TTS branch: manifest items -> (tokens, log-mel, speaker).
 
-Items come from :mod:`eval.data.manifest` manifests (``ref_audio`` wav relative to
+Items come from :mod:`ttsf.data.manifest` manifests (``ref_audio`` wav relative to
 the data root, ``text``, ``speaker``). Everything is computed once and kept in
 memory (the synthetic corpus and a bounded LRS3 subset fit easily); items that
 cannot be used are skipped with their reason, and the caller reports them.
@@ -38,7 +38,7 @@ class LoadReport:
 def load_utterances(manifest_path: Path, root: Path, mel_cfg: MelConfig, frontend=None,
                     max_seconds: Optional[float] = None, limit: Optional[int] = None) -> tuple[list[Utterance], LoadReport]:
     """Read every item of a manifest; unusable items are skipped and listed with the reason."""
-    from eval.data.manifest import ManifestError, load_manifest, read_text, resolve
+    from ttsf.data.manifest import ManifestError, load_manifest, read_text, resolve
     from ttsf.tts.normalise import TextError
     from ttsf.tts.text import Frontend
 

@@ -9,6 +9,7 @@
 - ``"griffin-lim"``: only when chosen explicitly (see :mod:`ttsf.vocoder.griffin_lim`).
 """
 
-from ttsf.vocoder.base import Vocoder, VocoderError, load_vocoder, check_mel_config
+from ttsf.vocoder.base import Vocoder, VocoderError, check_mel_config
+from ttsf.vocoder.load import load_vocoder
 
 __all__ = ["Vocoder", "VocoderError", "load_vocoder", "check_mel_config"]

@@ -1,17 +1,15 @@
-"""Vocoder interface, loader and the mel-recipe compatibility check."""
+"""Vocoder interface and the mel-recipe compatibility check (loading by name: :mod:`ttsf.vocoder.load`)."""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
 import os
-from pathlib import Path
 from typing import Optional, Union
 
 import torch
 
 from ttsf.media import MelConfig
-from ttsf.hashing import sha256_file  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
 
@@ -76,34 +74,3 @@ def check_mel_config(mel_config: MelConfig, vocoder: Vocoder) -> None:
             "Train the TTS model with the vocoder's mel recipe (ttsf.vocoder.torchscript.HIFIGAN_TS_MEL "
             "for the default vocoder) or pick the matching vocoder."
         )
-
-
-def load_vocoder(name_or_path: Union[str, PathLike] = "hifigan-ts", device: str = "cpu",
-                 mel_config: Optional[MelConfig] = None) -> Vocoder:
-    """Load a vocoder by name (``"hifigan-ts"``, ``"griffin-lim"``) or checkpoint path.
-
-    ``mel_config`` is used only by recipes without a fixed one (Griffin-Lim, and user
-    HiFi-GAN checkpoints whose file does not store a recipe).
-    """
-    name = str(name_or_path)
-    if name in ("hifigan-ts", "default"):
-        from ttsf.vocoder.torchscript import TorchScriptHifiGan
-
-        return TorchScriptHifiGan(device=device)
-    if name == "griffin-lim":
-        from ttsf.vocoder.griffin_lim import GriffinLim
-
-        return GriffinLim(mel_config or MelConfig())
-    path = Path(name)
-    if path.suffix == ".ts":
-        from ttsf.vocoder.torchscript import TorchScriptHifiGan
-
-        return TorchScriptHifiGan(path, device=device, mel_config=mel_config)
-    if path.suffix in (".pt", ".pth", ".ckpt") or path.name.startswith("g_"):
-        from ttsf.vocoder.hifigan import HifiGanVocoder
-
-        return HifiGanVocoder.from_checkpoint(path, device=device, mel_config=mel_config)
-    raise VocoderError(
-        f"unknown vocoder {name!r}: use 'hifigan-ts' (default, bundled), 'griffin-lim', "
-        "a HiFi-GAN generator checkpoint (.pt/.pth/g_XXXXXXXX) or a TorchScript .ts file"
-    )

@@ -24,7 +24,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from ttsf.media import MelConfig
-from ttsf.vocoder.base import Vocoder, VocoderError, sha256_file
+from ttsf.hashing import sha256_file
+from ttsf.vocoder.base import Vocoder, VocoderError
 
 LRELU = 0.1
 

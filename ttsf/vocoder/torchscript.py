@@ -21,7 +21,8 @@ from typing import Optional
 import torch
 
 from ttsf.media import MelConfig
-from ttsf.vocoder.base import Vocoder, VocoderError, sha256_file
+from ttsf.hashing import sha256_file
+from ttsf.vocoder.base import Vocoder, VocoderError
 
 FILENAME = "hfgan-fcm_base2-L-16k-v0.1.1.ts"
 SHA256 = "da67a3716b01f521b901082d9c161ffd386449a65ad70495de8fb255add9e588"

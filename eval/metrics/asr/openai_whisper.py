@@ -1,6 +1,6 @@
 """openai-whisper transcription with the paper protocol's fixed decoding.
 
-The checkpoint is a file located by :mod:`eval.weights` (pinned sha256); openai-whisper
+The checkpoint is a file located by :mod:`ttsf.weights` (pinned sha256); openai-whisper
 loads it with ``torch.load(weights_only=True)``. Decoding: ``language="en"``,
 ``temperature=0.0`` (a single temperature: no sampling fallback), ``beam_size=5``,
 ``fp16=False`` on CPU; other settings are openai-whisper's ``transcribe`` defaults.

@@ -12,7 +12,7 @@ Per video frame ``t`` (25 fps):
   opening (mean of 61-67, 62-66, 63-65), outer lip opening (mean of 50-58, 51-57, 52-56),
   inner and outer mouth width (60-64, 48-54), and the central differences of both openings;
 - **audio features** (:func:`audio_features`, 7 dims) from the same MFCCs SyncNet reads
-  (:func:`eval.metrics.functional.lse.mfcc`, 100 Hz): ``c0`` (log energy) .. ``c5``
+  (:func:`ttsf.pretrained.mfcc.mfcc`, 100 Hz): ``c0`` (log energy) .. ``c5``
   averaged over the four MFCC frames ``4t .. 4t+3`` of video frame ``t`` (SyncNet's
   alignment), and the central difference of ``c0``.
 
@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from eval.metrics.functional.lse import mfcc
+from ttsf.pretrained.mfcc import mfcc
 
 #: Ridge shrinkage of the feature correlation matrices towards the identity.
 RIDGE = 0.1
@@ -69,7 +69,7 @@ def audio_features(audio: np.ndarray, n_frames: int, n_ceps: int = 6) -> np.ndar
 
     Args:
         audio: ``(samples,)`` 16 kHz at int16 scale (see
-            :func:`eval.metrics.functional.lse.to_int16_scale`); frames without audio
+            :func:`ttsf.pretrained.mfcc.to_int16_scale`); frames without audio
             behind them are filled with the last available values.
     """
     cc = mfcc(audio)[:, :n_ceps]  # (M, n_ceps), 100 Hz

@@ -80,7 +80,7 @@ class LSE(ItemMetric):
 
     def network(self):
         if self._net is None:
-            from eval.metrics.nets.syncnet import load_syncnet
+            from ttsf.pretrained.syncnet import load_syncnet
             from eval.metrics.nets.weights import file_sha256, locate
 
             path = Path(self.weights_path) if self.weights_path else locate(self.backend.weights[0])
@@ -98,8 +98,9 @@ class LSE(ItemMetric):
     def score(self, item: Any) -> Mapping[str, float]:
         if self.backend.name == "landmark_cca":
             return self._score_landmark(item)
-        from eval.metrics.functional.lse import (audio_embeddings, lse_from_distances, n_windows,
-                                                 offset_distances, to_int16_scale, video_embeddings)
+        from eval.metrics.functional.lse import (audio_embeddings, lse_from_distances, n_windows, offset_distances,
+                                                 video_embeddings)
+        from ttsf.pretrained.mfcc import to_int16_scale
 
         net = self.network()
         n_frames = len(visual.frames(item, "gen_video"))
@@ -127,7 +128,7 @@ class LSE(ItemMetric):
 
     def _score_landmark(self, item: Any) -> dict:
         """``landmark_cca``: dlib lip landmarks + MFCCs, canonical correlation over offsets."""
-        from eval.metrics.functional.lse import to_int16_scale
+        from ttsf.pretrained.mfcc import to_int16_scale
         from eval.metrics.functional.lse_landmark import MIN_OVERLAP, landmark_lse
         from eval.metrics.nets.weights import file_sha256, locate
 

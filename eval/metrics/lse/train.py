@@ -26,6 +26,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ttsf.atomic import atomic_save
+
 log = logging.getLogger(__name__)
 
 STORE_SIZE = 112
@@ -73,10 +75,11 @@ def load_clips(corpus: Path, manifest: str = "synth_train.jsonl", cache: Optiona
                         for k, i in enumerate(ids)]
     import cv2
 
-    from eval.data.manifest import load_manifest, resolve
+    from ttsf.data.manifest import load_manifest, resolve
     from eval.metrics import visual
     from eval.metrics.base import ItemError
-    from eval.metrics.functional.lse import mfcc, n_windows, to_int16_scale
+    from eval.metrics.functional.lse import n_windows
+    from ttsf.pretrained.mfcc import mfcc, to_int16_scale
     from eval.metrics.sample import Sample
 
     clips = []
@@ -95,18 +98,16 @@ def load_clips(corpus: Path, manifest: str = "synth_train.jsonl", cache: Optiona
         windows = n_windows(len(faces), len(audio))
         clips.append(Clip(item.id, small, mfcc(to_int16_scale(audio)).T.astype(np.float32), windows))
     if cache_file is not None:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
         arrays = {f"crops_{k}": c.crops for k, c in enumerate(clips)}
         arrays.update({f"mfcc_{k}": c.mfcc for k, c in enumerate(clips)})
-        tmp = cache_file.with_suffix(".tmp.npz")
-        np.savez(tmp, ids=np.array([c.id for c in clips]), windows=np.array([c.windows for c in clips]), **arrays)
-        tmp.replace(cache_file)
+        atomic_save(cache_file, lambda tmp: np.savez(tmp, ids=np.array([c.id for c in clips]),
+                                                     windows=np.array([c.windows for c in clips]), **arrays), ".npz")
     return clips
 
 
 def corpus_hash(corpus: Path, manifest: str = "synth_train.jsonl") -> str:
     """sha256 of the manifest plus the sha256 of every video it lists."""
-    from eval.data.manifest import load_manifest, resolve
+    from ttsf.data.manifest import load_manifest, resolve
     from eval.metrics.nets.weights import file_sha256
 
     digest = hashlib.sha256((corpus / manifest).read_bytes())
@@ -196,7 +197,7 @@ def _loss(net, lips: torch.Tensor, auds: torch.Tensor) -> tuple[torch.Tensor, fl
 def train(corpus: Path, out: Path, cfg: TrainConfig, manifest: str = "synth_train.jsonl",
           cache: Optional[Path] = None, init: Optional[Path] = None) -> dict:
     """Train, save ``{"state_dict", "width", "embed_dim", "train": {...}}`` to ``out``; return the record."""
-    from eval.metrics.nets.syncnet import SyncNet
+    from ttsf.pretrained.syncnet import SyncNet
 
     torch.manual_seed(cfg.seed)
     torch.set_num_threads(cfg.threads)
@@ -255,10 +256,7 @@ def _save(net, out: Path, cfg: TrainConfig, history, steps_done: int, clips, cor
         "torch": torch.__version__,
         "init": str(init) if init is not None else None,
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(out.suffix + ".tmp")
-    torch.save({"state_dict": net.state_dict(), "width": cfg.width, "embed_dim": cfg.embed_dim,
-                "train": json.dumps(record)}, tmp)
-    tmp.replace(out)
+    blob = {"state_dict": net.state_dict(), "width": cfg.width, "embed_dim": cfg.embed_dim, "train": json.dumps(record)}
+    atomic_save(out, lambda tmp: torch.save(blob, tmp))
     net.train(was_training)
     return record

@@ -1,2 +1,2 @@
 """Networks used by the visual metrics (built here, weights loaded from files located
-through :mod:`eval.weights`). Nothing is loaded at import time."""
+through :mod:`ttsf.weights`). Nothing is loaded at import time."""

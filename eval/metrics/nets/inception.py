@@ -1,7 +1,7 @@
 """pytorch-fid's InceptionV3 (pool3, 2048-d) built from a local weights file.
 
 The architecture is pytorch-fid's own (torchvision InceptionV3 with its FID blocks);
-only the loading differs: the file comes from :mod:`eval.weights` (``pt_inception``)
+only the loading differs: the file comes from :mod:`ttsf.weights` (``pt_inception``)
 instead of a URL, so no download is attempted.
 """
 

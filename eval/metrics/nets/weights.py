@@ -1,4 +1,4 @@
-"""Locate a weights file through :mod:`eval.weights` and hash it once per process."""
+"""Locate a weights file through :mod:`ttsf.weights` and hash it once per process."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from ttsf.hashing import sha256_file
 
 def locate(name: str) -> Path:
     """Path of the registered weights file ``name``; raises
-    :class:`~eval.metrics.base.MissingWeights` (file, sha256, source, destination)."""
-    from eval import weights
+    :class:`~ttsf.weights.errors.MissingWeights` (file, sha256, source, destination)."""
+    from ttsf import weights
 
     return Path(weights.locate(name))
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from eval.data import folder, splits
-from eval.data.manifest import ManifestError, load_manifest, read_text
+from ttsf.data.manifest import ManifestError, load_manifest, read_text
 from eval.data.validate import validate
 from ttsf.hashing import sha256_file
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from eval.data import lrs3
-from eval.data.manifest import ManifestError
+from ttsf.data.manifest import ManifestError
 from ttsf.hashing import sha256_file
 
 REAL = Path(__file__).resolve().parents[2] / "data" / "real_av"

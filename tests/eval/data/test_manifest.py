@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from eval.data.manifest import (
+from ttsf.data.manifest import (
     Item, ManifestError, Source, item_from_dict, load_manifest, parse_manifest, read_text, resolve,
     write_manifest,
 )

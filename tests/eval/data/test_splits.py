@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from eval.data import splits
-from eval.data.manifest import ManifestError, load_manifest
+from ttsf.data.manifest import ManifestError, load_manifest
 from eval.data.selection import seeded_choice, seeded_subset
 from ttsf import media
 
@@ -149,14 +149,14 @@ def test_validate_cli_on_fake_lrs2(tmp_path):
 
 
 def test_unknown_split_suggests():
-    from eval.registry import UnknownName
+    from ttsf.names import UnknownName
 
     with pytest.raises(UnknownName, match="Did you mean: lrs2_test"):
         splits.split_def("lrs2_tset")
 
 
 def test_spread_subset_covers_speakers_and_is_deterministic():
-    from eval.data.manifest import item_from_dict
+    from ttsf.data.manifest import item_from_dict
     from eval.data.selection import spread_subset
 
     items = [item_from_dict(dict(id=f"id{s}/{c:03d}", dataset="synth", speaker=f"id{s}", text="t", text_source=None,

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from eval.metrics import create
-from eval.metrics.base import ItemError, MissingWeights
+from eval.metrics.base import ItemError
+from ttsf.weights.errors import MissingWeights
 from eval.metrics.sample import Sample
 from ttsf.media import read_audio
 
@@ -14,7 +15,7 @@ from ttsf.media import read_audio
 def test_dvector_equals_resemblyzer_voice_encoder(speech):
     from resemblyzer import VoiceEncoder, preprocess_wav
 
-    from eval import weights
+    from ttsf import weights
     from eval.metrics.speaker.dvector import DVectorEncoder, embed_utterance, preprocess
 
     wav = read_audio(speech["slt_a"], 16000)

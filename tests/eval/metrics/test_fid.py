@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from eval.metrics.base import MissingWeights
+from ttsf.weights.errors import MissingWeights
 from eval.metrics.fid import FID
 from eval.metrics.nets.reference import PT_INCEPTION, save_random_fid_inception
 from eval.metrics.sample import Sample
@@ -73,7 +73,7 @@ def test_shards_merge_exactly():
 def test_fd_grows_with_blur(tiny_corpus):
     import cv2
 
-    from eval.data.manifest import load_manifest, resolve
+    from ttsf.data.manifest import load_manifest, resolve
     from eval.metrics import visual
 
     torch.set_num_threads(1)

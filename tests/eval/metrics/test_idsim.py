@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from eval.metrics.base import ItemError, MissingWeights
+from eval.metrics.base import ItemError
+from ttsf.weights.errors import MissingWeights
 from eval.metrics.idsim import IDSim
 from eval.metrics.sample import Sample
 

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from eval.metrics import create
-from eval.metrics.base import ItemError, MissingWeights
+from eval.metrics.base import ItemError
+from ttsf.weights.errors import MissingWeights
 from eval.metrics.item_mean import COUNT_KEY, ItemMetric
 from eval.metrics.sample import Sample
 

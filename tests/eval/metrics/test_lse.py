@@ -6,7 +6,8 @@ import torch
 
 from eval.metrics.base import ItemError
 from eval.metrics.functional.lse import (audio_embeddings, lse_from_distances, n_windows, offset_distances,
-                                         syncnet_embeddings, to_int16_scale, video_embeddings)
+                                         syncnet_embeddings, video_embeddings)
+from ttsf.pretrained.mfcc import to_int16_scale
 from eval.metrics.lse import LSE
 from eval.metrics.nets.reference import syncnet_reference_module
 from eval.metrics.sample import Sample
@@ -42,7 +43,7 @@ def test_parity_with_syncnet_python_instance(tmp_path):
     SyncNetInstance = syncnet_reference_module("SyncNetInstance").SyncNetInstance
     S = syncnet_reference_module("SyncNetModel").S
 
-    from eval.metrics.nets.syncnet import load_syncnet
+    from ttsf.pretrained.syncnet import load_syncnet
 
     torch.set_num_threads(1)
     torch.manual_seed(0)
@@ -104,9 +105,9 @@ def test_no_face_is_an_item_error(tmp_path):
 def test_offline_syncnet_peaks_at_zero_and_recovers_shifts(tiny_corpus):
     """The committed offline SyncNet on the synthetic test clips: offset 0 on the real audio,
     and +-5 when the audio is advanced / delayed by 5 frames."""
-    from eval.data.manifest import load_manifest, resolve
+    from ttsf.data.manifest import load_manifest, resolve
     from eval.metrics import visual
-    from eval.metrics.nets.syncnet import load_syncnet
+    from ttsf.pretrained.syncnet import load_syncnet
 
     torch.set_num_threads(1)
     net = load_syncnet(OFFLINE_CKPT)

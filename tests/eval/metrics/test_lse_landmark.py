@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from eval.metrics.functional.lse import to_int16_scale
+from ttsf.pretrained.mfcc import to_int16_scale
 from eval.metrics.functional.lse_landmark import (first_canonical_correlation, landmark_lse, lag_correlations,
                                                   lip_features)
 from eval.synth.shift import shift_audio
@@ -68,7 +68,7 @@ def test_still_face_has_zero_confidence_and_short_clips_are_refused():
 def test_landmark_cca_on_the_synthetic_test_split(tiny_corpus):
     """Tiny synthetic test clips (<= 2.4 s, so offsets +-10): in sync -> |offset| <= 1 and
     +-5 shifts recovered within +-1 on most clips; own audio beats another clip's."""
-    from eval.data.manifest import load_manifest, resolve
+    from ttsf.data.manifest import load_manifest, resolve
     from eval.metrics import visual
     from eval.metrics.sample import Sample
 

@@ -40,8 +40,9 @@ def _score_syncnet(weights_name, crop_fn):
 
     from eval.metrics import visual
     from eval.metrics.functional.lse import (audio_embeddings, lse_from_distances, n_windows, offset_distances,
-                                             to_int16_scale, video_embeddings)
-    from eval.metrics.nets.syncnet import load_syncnet
+                                             video_embeddings)
+    from ttsf.pretrained.mfcc import to_int16_scale
+    from ttsf.pretrained.syncnet import load_syncnet
     from eval.metrics.nets.weights import locate
 
     net = load_syncnet(locate(weights_name))
@@ -59,7 +60,7 @@ def _score_syncnet(weights_name, crop_fn):
 
 def _score_landmark_cca(samples, audios):
     from eval.metrics import visual
-    from eval.metrics.functional.lse import to_int16_scale
+    from ttsf.pretrained.mfcc import to_int16_scale
     from eval.metrics.functional.lse_landmark import landmark_lse
 
     def score(sample, audio):

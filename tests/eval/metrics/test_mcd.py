@@ -79,7 +79,7 @@ def test_video_audio_track_on_the_synthetic_corpus(tiny_corpus):
     """A clip's AAC track vs its own PCM wav is near 0 dB; another clip is far."""
     from pathlib import Path
 
-    from eval.data.manifest import load_manifest
+    from ttsf.data.manifest import load_manifest
 
     root = Path(tiny_corpus)
     items = load_manifest(root / "synth_test.jsonl").items

@@ -111,7 +111,7 @@ def test_sface_idsim_own_vs_other_first_frame(clips, shared):
 
 
 def test_fd_mobilenetv2_real_halves_vs_synthetic(clips, shared, tiny_corpus):
-    from eval.data.manifest import load_manifest, resolve
+    from ttsf.data.manifest import load_manifest, resolve
 
     synth = [resolve(tiny_corpus, it.ref_video) for it in load_manifest(tiny_corpus / "synth_test.jsonl")]
     even, odd = clips[0::2], clips[1::2]

@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from eval import weights
+from ttsf import weights
 from eval.metrics import REGISTRY, create
-from eval.registry import UnknownName
+from ttsf.names import UnknownName
 
 TARGETS = {
     "fid": "eval.metrics.fid:FID",

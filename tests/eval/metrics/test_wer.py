@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from eval.metrics import create
-from eval.metrics.base import ItemError, MissingWeights
+from eval.metrics.base import ItemError
+from ttsf.weights.errors import MissingWeights
 from eval.metrics.functional.wer import EditCounts, corpus_counts, edit_counts
 from eval.metrics.sample import Sample
 from eval.metrics.wer import normalize

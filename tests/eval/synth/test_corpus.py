@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from eval.data.manifest import load_manifest, read_text
+from ttsf.data.manifest import load_manifest, read_text
 from eval.synth.config import PRESETS, lrs_text, sentences
 from eval.synth.render import POSE_LIMITS
 from ttsf.media import probe, read_audio, read_video

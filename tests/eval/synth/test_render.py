@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from eval.synth.faces import SOURCES, Detector, align
+from eval.synth.faces import SCORE_THRESHOLD, SOURCES, align
 from eval.synth.render import POSE_LIMITS, Renderer, blink_track, mouth_track, pose_trajectory, rotation
+from ttsf.pretrained.yunet import YuNet
 
 
 def test_pose_trajectory_bounded_smooth_and_seeded():
@@ -45,7 +46,7 @@ def test_blinks_are_occasional():
 
 @pytest.fixture(scope="module")
 def renderer():
-    portrait = align(SOURCES[1], 128, Detector())
+    portrait = align(SOURCES[1], 128, YuNet(SCORE_THRESHOLD))
     return Renderer(portrait.image, portrait.landmarks), portrait
 
 
@@ -57,7 +58,7 @@ def test_neutral_frame_is_the_portrait(renderer):
 
 def test_yaw_moves_the_detected_nose(renderer):
     r, _ = renderer
-    det = Detector()
+    det = YuNet(SCORE_THRESHOLD)
     nose = {}
     for yaw in (-20, 0, 20):
         faces = det.detect(r.render(yaw, 0, 0, 0, 0))

@@ -8,8 +8,8 @@ import shutil
 import numpy as np
 import pytest
 
-from eval.data.manifest import item_from_dict
-from eval.registry import UnknownName
+from ttsf.data.manifest import item_from_dict
+from ttsf.names import UnknownName
 from eval.systems import REGISTRY, create
 from eval.systems.base import Context, GenerationError
 from eval.systems.inputs import source_image

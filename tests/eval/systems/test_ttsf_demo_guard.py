@@ -10,7 +10,7 @@ import pytest
 import torch
 import yaml
 
-from eval.data.manifest import load_manifest
+from ttsf.data.manifest import load_manifest
 from eval.systems.base import Context, GenerationError
 from eval.systems.ttsf_system import DEFAULT_CHECKPOINT, TTSFSystem, refuse_demo_checkpoint
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 import yaml
 
-from eval.data.manifest import load_manifest
+from ttsf.data.manifest import load_manifest
 from eval.systems.base import Context
 from eval.systems.ttsf_system import TTSFMapperEt, TTSFSpeech, TTSFSpeechWithMotion, TTSFSystem, item_seed
 

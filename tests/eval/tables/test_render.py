@@ -105,7 +105,7 @@ def test_malformed_paper_value_is_refused(tmp_path):
 
 
 def test_unknown_table_did_you_mean():
-    from eval.registry import UnknownName
+    from ttsf.names import UnknownName
 
     with pytest.raises(UnknownName, match="Did you mean"):
         get_table("fig 5".replace(" ", "x"))

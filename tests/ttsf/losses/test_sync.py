@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from eval.metrics.base import MissingWeights
+from ttsf.weights.errors import MissingWeights
 from ttsf.losses.sync import SyncLoss, SyncNetAdapter, build_sync_loss
 
 #: syncnet_python's mean face-track crop on the synthetic corpus (configs/joint/synth_64_sync.yaml)
@@ -55,8 +55,8 @@ def test_adapter_feeds_the_network_bgr_0_255_at_224():
 def test_offline_syncnet_loss_prefers_aligned_audio(tiny_corpus):
     """Ground-truth frames with their own MFCCs score a lower sync loss than with MFCCs
     shifted by 6 frames: the loss carries the audio-visual correspondence."""
-    from eval.data.manifest import load_manifest, resolve
-    from eval.metrics.functional.lse import mfcc, to_int16_scale
+    from ttsf.data.manifest import load_manifest, resolve
+    from ttsf.pretrained.mfcc import mfcc, to_int16_scale
     from ttsf.media import read_video
     from ttsf.model import to_image_tensor
 

@@ -35,7 +35,7 @@ CPU = {"train.device": "cpu", "train.batch_size": 2, "train.threads": 2, "train.
 
 def make_fake_lrs3(corpus: Path, root: Path) -> Path:
     """``root/lrs3/{pretrain,trainval,test}/<spk>/<clip>.mp4`` + ``.txt`` (with an ``{LG}`` tag)."""
-    from eval.data.manifest import load_manifest
+    from ttsf.data.manifest import load_manifest
 
     items = [*load_manifest(corpus / "synth_train.jsonl"), *load_manifest(corpus / "synth_test.jsonl")]
     for k, item in enumerate(sorted(items, key=lambda it: it.id)):

@@ -19,7 +19,7 @@ VOICES = ("slt", "rms")
 
 def make_flite_corpus(root: Path, sentences=SENTENCES, voices=VOICES) -> Path:
     """Write ``<root>/train.jsonl`` with one flite utterance per (voice, sentence)."""
-    from eval.data.manifest import item_from_dict, write_manifest
+    from ttsf.data.manifest import item_from_dict, write_manifest
 
     items = []
     (root / "wav").mkdir(parents=True, exist_ok=True)

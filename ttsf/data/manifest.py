@@ -22,6 +22,8 @@ import os
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Iterator, Optional, Union
 
+from ttsf.atomic import atomic_write_bytes
+
 PathLike = Union[str, os.PathLike]
 
 REQUIRED = ("id", "dataset", "speaker", "text", "text_source", "source", "ref_video", "ref_audio", "duration")
@@ -220,10 +222,7 @@ def write_manifest(path: PathLike, items: Iterable[Item]) -> str:
     path = Path(path)
     data = manifest_bytes(items)
     parse_manifest(data, path.stem)  # never write what we could not read back
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    atomic_write_bytes(path, data)
     return hashlib.sha256(data).hexdigest()
 
 

@@ -1,6 +1,6 @@
 """The table of every weights file a metric backend (or the model) needs.
 
-Each :class:`WeightsEntry` names one primary file (what :func:`eval.weights.locate`
+Each :class:`WeightsEntry` names one primary file (what :func:`ttsf.weights.locate`
 returns) plus, for multi-file models, companion files stored in the same folder.
 sha256 values are pinned: published ones where the publisher gives one (openai-whisper
 puts it in the URL path; pytorch-fid's hash is attested for its release file), and the
@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Optional
 
-from eval.metrics.base import WeightsSpec
+from ttsf.weights.errors import WeightsSpec
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,7 +46,7 @@ class WeightsEntry:
         package: a pip package that ships the file; ``package_path`` is its path inside.
         archive: a zip to download instead of the bare file; the primary file is its
             member ``archive_member``.
-        assemble: name of a builder in :mod:`eval.weights.assemble` that creates the file
+        assemble: name of a builder in :mod:`ttsf.weights.assemble` that creates the file
             from packaged parts (the Whisper-base CTranslate2 model).
         repo_path: path inside this repository (committed checkpoints).
         optional: not needed by any default backend.
@@ -72,7 +72,7 @@ class WeightsEntry:
 
     @property
     def spec(self) -> WeightsSpec:
-        """The :class:`~eval.metrics.base.WeightsSpec` view used in metric specs."""
+        """The :class:`~ttsf.weights.errors.WeightsSpec` view used in metric specs."""
         urls = self.file.urls or (self.archive.urls if self.archive else ())
         return WeightsSpec(self.name, self.file.filename, self.file.sha256, urls, self.licence, self.note)
 

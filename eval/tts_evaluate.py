@@ -1,6 +1,6 @@
 """Check a trained TTS checkpoint on held-out sentences of its training voices.
 
-    python -m ttsf.tts.evaluate --checkpoint CKPT --test-manifest M --train-manifest M --root DIR
+    python -m eval.tts_evaluate --checkpoint CKPT --test-manifest M --train-manifest M --root DIR
         [--per-speaker 6 --steps 10 --seed 0 --out results.json]
 
 For every training speaker, the held-out test items of that speaker (sentences not
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 def _asr():
     from eval.metrics.asr.faster_whisper_ct2 import CT2Transcriber
-    from eval.weights.store import locate
+    from ttsf.weights.store import locate
 
     model_dir = locate("whisper_base_ct2")
     return CT2Transcriber(model_dir if model_dir.is_dir() else model_dir.parent, threads=1), str(model_dir)
@@ -49,7 +49,7 @@ def evaluate(checkpoint: Path, test_manifest: Path, train_manifest: Path, root: 
              steps: int = 10, seed: int = 0, out_dir: Path | None = None) -> dict:
     from resemblyzer import VoiceEncoder, preprocess_wav
 
-    from eval.data.manifest import load_manifest, resolve
+    from ttsf.data.manifest import load_manifest, resolve
     from ttsf.media import read_audio, write_audio
     from ttsf.tts.synthesize import Synthesizer
 
@@ -105,7 +105,7 @@ def evaluate(checkpoint: Path, test_manifest: Path, train_manifest: Path, root: 
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m ttsf.tts.evaluate", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m eval.tts_evaluate", description=__doc__.splitlines()[0])
     ap.add_argument("--checkpoint", type=Path, required=True)
     ap.add_argument("--test-manifest", type=Path, required=True)
     ap.add_argument("--train-manifest", type=Path, required=True)

