@@ -392,6 +392,30 @@ def probe(path: PathLike) -> dict:
         container.close()
 
 
+def add_aac_stream(container, sample_rate: int):
+    """A mono AAC stream (96 kb/s) on an open PyAV output ``container``."""
+    stream = container.add_stream("aac", rate=int(sample_rate))
+    stream.codec_context.layout = "mono"
+    stream.codec_context.bit_rate = 96000
+    return stream
+
+
+def mux_aac(container, stream, audio: np.ndarray, sample_rate: int, block: int = 1024) -> None:
+    """Encode mono float ``audio`` ``(samples,)`` into ``stream`` (from :func:`add_aac_stream`) in
+    blocks of ``block`` samples, flush the encoder and mux every packet into ``container``."""
+    import av
+
+    for start in range(0, audio.shape[0], block):
+        chunk = np.ascontiguousarray(audio[start : start + block][None, :], dtype=np.float32)
+        frame = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
+        frame.sample_rate = int(sample_rate)
+        frame.pts = start
+        for packet in stream.encode(frame):
+            container.mux(packet)
+    for packet in stream.encode():
+        container.mux(packet)
+
+
 def write_video(
     path: PathLike,
     frames: np.ndarray,
@@ -433,9 +457,7 @@ def write_video(
             vs.codec_context.options = {"crf": str(crf), "preset": "medium", "threads": "1"}
             vs.codec_context.thread_count = 1
             if audio is not None:
-                aus = container.add_stream("aac", rate=int(sample_rate))
-                aus.codec_context.layout = "mono"
-                aus.codec_context.bit_rate = 96000
+                aus = add_aac_stream(container, sample_rate)
             for i in range(t):
                 # Convert to yuv420p here and keep the frame referenced until encode() returns: letting
                 # the encoder convert rgb24 itself gave different bytes for the same input (~1 in 15 runs).
@@ -446,16 +468,7 @@ def write_video(
             for packet in vs.encode():
                 container.mux(packet)
             if audio is not None:
-                block = 1024
-                for start in range(0, audio.shape[0], block):
-                    chunk = audio[start : start + block][None, :]
-                    aframe = av.AudioFrame.from_ndarray(np.ascontiguousarray(chunk), format="flt", layout="mono")
-                    aframe.sample_rate = int(sample_rate)
-                    aframe.pts = start
-                    for packet in aus.encode(aframe):
-                        container.mux(packet)
-                for packet in aus.encode():
-                    container.mux(packet)
+                mux_aac(container, aus, audio, sample_rate)
         finally:
             container.close()
     return path

@@ -18,6 +18,7 @@ import numpy as np
 from ttsf.data.manifest import load_manifest, resolve, write_manifest
 from eval.synth.config import SynthError
 from ttsf.atomic import atomic_path
+from ttsf.media import add_aac_stream, mux_aac
 
 log = logging.getLogger(__name__)
 
@@ -46,24 +47,13 @@ def remux_with_audio(src_mp4: Path, dst_mp4: Path, audio: np.ndarray, sample_rat
         out = av.open(str(tmp), mode="w", format="mp4")
         try:
             vout = out.add_stream_from_template(vin)
-            aout = out.add_stream("aac", rate=int(sample_rate))
-            aout.codec_context.layout = "mono"
-            aout.codec_context.bit_rate = 96000
+            aout = add_aac_stream(out, sample_rate)
             for packet in inp.demux(vin):
                 if packet.dts is None:
                     continue
                 packet.stream = vout
                 out.mux(packet)
-            block = 1024
-            for start in range(0, audio.shape[0], block):
-                chunk = np.ascontiguousarray(audio[start : start + block][None, :], dtype=np.float32)
-                frame = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
-                frame.sample_rate = int(sample_rate)
-                frame.pts = start
-                for packet in aout.encode(frame):
-                    out.mux(packet)
-            for packet in aout.encode():
-                out.mux(packet)
+            mux_aac(out, aout, audio, sample_rate)
         finally:
             out.close()
 

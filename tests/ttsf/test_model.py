@@ -19,11 +19,8 @@ TEXT = "The red bus is late again."
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread(one_thread):
+    """Every test here runs on one torch thread (tests/ttsf/conftest.py)."""
 
 
 def _model(**over) -> TTSF:
