@@ -70,7 +70,7 @@ def test_ground_truth_matches_media(tiny_corpus, manifests):
     assert np.corrcoef(track, wav[: track.shape[0]])[0, 1] > 0.95
     info = probe(tiny_corpus / item.ref_video)
     assert info["video"]["codec"] == "h264" and info["audio"]["codec"] == "aac" and info["audio"]["sample_rate"] == 16000
-    for key in ("yaw", "pitch", "roll", "mouth_open", "blink"):
+    for key in ("yaw", "pitch", "roll", "mouth_open", "mouth_spread", "blink"):
         assert len(gt[key]) == n
     for key, limit in zip(("yaw", "pitch", "roll"), POSE_LIMITS):
         values = np.array(gt[key])
