@@ -79,6 +79,7 @@ class MouthRig:
     """Warps one portrait's lips and jaw; ``landmarks``: ``(68, 2)`` x, y pixels of ``image``."""
 
     def __init__(self, image: np.ndarray, landmarks: np.ndarray):
+        import cv2
         from scipy.spatial import Delaunay
 
         self.image = np.ascontiguousarray(image)
@@ -102,8 +103,6 @@ class MouthRig:
         yy, xx = np.mgrid[self.y0:self.y1, self.x0:self.x1].astype(np.float32)
         self.grid_x, self.grid_y = xx, yy
         lips = np.zeros(self.image.shape[:2], np.uint8)
-        import cv2
-
         cv2.fillPoly(lips, [np.round(lm[OUTER]).astype(np.int32)], 1)
         colour = self.image[lips > 0].mean(axis=0) if lips.any() else CAVITY_RGB
         self.cavity_rgb = (0.5 * CAVITY_RGB + 0.25 * np.asarray(colour, np.float32)).astype(np.float32)
