@@ -170,31 +170,103 @@ def _valid_clip(json_path: Path, config_key: str) -> bool:
         return False
 
 
+def _save_portrait(root: Path, name: str, image: np.ndarray) -> None:
+    """Write the aligned source portrait to ``faces/<name>.png`` (atomically)."""
+    import cv2
+
+    face_path = root / "faces" / f"{name}.png"
+    face_path.parent.mkdir(parents=True, exist_ok=True)
+    ok, png = cv2.imencode(".png", image[:, :, ::-1])
+    if not ok:
+        raise SynthError(f"cannot encode the portrait of {name}")
+    atomic_write_bytes(face_path, png.tobytes())
+
+
+def _identity_renderer(root: Path, cfg: SynthConfig, identity_index: int):
+    """Align the identity's portrait, save it, find its lips; returns its :class:`Renderer`."""
+    from eval.synth.faces import SCORE_THRESHOLD, SOURCES, align
+    from eval.synth.lips import MouthRig, portrait_landmarks68
+    from eval.synth.render import Renderer
+
+    detector = YuNet(SCORE_THRESHOLD)
+    portrait = align(SOURCES[identity_index], cfg.size, detector)
+    _save_portrait(root, SOURCES[identity_index].name, portrait.image)
+    rig = MouthRig(portrait.image, portrait_landmarks68(portrait.image, detector))
+    return Renderer(portrait.image, portrait.landmarks, rig)
+
+
+def _render_clip(cfg: SynthConfig, renderer, audio: np.ndarray, n_frames: int, clip_seed: list) -> tuple:
+    """Frames ``(n_frames, size, size, 3)`` and the tracks (pose, blink, mouth, spread) of one clip."""
+    from eval.synth.lips import spread_track
+    from eval.synth.render import blink_track, mouth_track, pose_trajectory
+
+    rng = np.random.default_rng(np.random.SeedSequence(clip_seed))
+    pose = pose_trajectory(rng, n_frames, FPS)
+    blink = blink_track(rng, n_frames, FPS)
+    mouth = mouth_track(audio, n_frames, SAMPLES_PER_FRAME)
+    spread = spread_track(audio, n_frames, SAMPLES_PER_FRAME, SAMPLE_RATE)
+    frames = np.stack([renderer.render(*pose[t], mouth[t], blink[t], spread[t]) for t in range(n_frames)])
+    return frames, {"pose": pose, "blink": blink, "mouth": mouth, "spread": spread}
+
+
+def _clip_truth(cfg: SynthConfig, gt_base: dict, tracks: dict, audio_span: tuple, n_frames: int) -> dict:
+    """The ground-truth record of one clip (without the file hashes)."""
+    pose = tracks["pose"]
+    start, end = audio_span
+    return {
+        **gt_base,
+        "fps": FPS,
+        "sample_rate": SAMPLE_RATE,
+        "size": cfg.size,
+        "n_frames": n_frames,
+        "duration": n_frames / FPS,
+        "speech_start": round(start, 4),
+        "speech_end": round(end, 4),
+        "av_offset_frames": 0,
+        "pose_convention": POSE_CONVENTION,
+        "yaw": np.round(pose[:, 0], 4).tolist(),
+        "pitch": np.round(pose[:, 1], 4).tolist(),
+        "roll": np.round(pose[:, 2], 4).tolist(),
+        "mouth_open": np.round(tracks["mouth"], 4).tolist(),
+        "mouth_spread": np.round(tracks["spread"], 4).tolist(),
+        "blink": np.round(tracks["blink"], 4).tolist(),
+        "generator_version": GENERATOR_VERSION,
+        "seed": cfg.seed,
+    }
+
+
+def _build_clip(cfg: SynthConfig, renderer, speech: np.ndarray, stem: Path, gt_base: dict) -> dict:
+    """Render and write one clip's mp4, wav, txt and (last, its done-marker) json; returns the json."""
+    from ttsf.media import write_audio, write_video
+
+    audio, n_frames, start = clip_audio(cfg, speech)
+    frames, tracks = _render_clip(cfg, renderer, audio, n_frames, gt_base["clip_seed"])
+    write_audio(stem.with_suffix(".wav"), audio, SAMPLE_RATE)
+    write_video(stem.with_suffix(".mp4"), frames, fps=FPS, audio=audio, sample_rate=SAMPLE_RATE)
+    stem.with_suffix(".txt").write_text(f"Text:  {lrs_text(gt_base['text'])}\nConf:  1.0\n", encoding="utf-8")
+    gt = _clip_truth(cfg, gt_base, tracks, (start, start + speech.shape[0] / SAMPLE_RATE), n_frames)
+    gt["mouth_open_px_max"] = round(renderer.rig.amplitude, 3)
+    gt["files"] = {s: sha256_file(stem.with_suffix(f".{s}")) for s in ("mp4", "wav", "txt")}
+    json_path = stem.with_suffix(".json")
+    atomic_write_text(json_path, json.dumps(gt, sort_keys=True))
+    return gt
+
+
 def build_identity(root: str, cfg_json: dict, identity_index: int, plan: dict) -> list[dict]:
     """Render every clip of one identity into ``root`` (resuming finished clips); returns their ground truths."""
     import cv2
 
-    from ttsf.media import write_audio, write_video
-    from eval.synth.faces import SCORE_THRESHOLD, SOURCES, align
-    from eval.synth.render import Renderer, blink_track, mouth_track, pose_trajectory
+    from eval.synth.faces import SOURCES
 
     cfg = SynthConfig(**{**cfg_json, "voices": tuple(cfg_json["voices"])})
     key = cfg.key()
     root_path = Path(root)
-    source = SOURCES[identity_index]
-    name = source.name
+    name = SOURCES[identity_index].name
     voice = cfg.resolved_voices()[identity_index]
     previous_threads = cv2.getNumThreads()
     cv2.setNumThreads(1)
     try:
-        detector = YuNet(SCORE_THRESHOLD)
-        portrait = align(source, cfg.size, detector)
-        face_path = root_path / "faces" / f"{name}.png"
-        ok, png = cv2.imencode(".png", portrait.image[:, :, ::-1])
-        if not ok:
-            raise SynthError(f"cannot encode the portrait of {name}")
-        atomic_write_bytes(face_path, png.tobytes())
-        renderer = Renderer(portrait.image, portrait.landmarks)
+        renderer = _identity_renderer(root_path, cfg, identity_index)
         speech = SpeechCache()
         splits = clip_splits(cfg, name in plan["test_identities"])
         chosen = choose_sentences(cfg, identity_index, voice, splits, plan, speech)
@@ -208,46 +280,10 @@ def build_identity(root: str, cfg_json: dict, identity_index: int, plan: dict) -
                 out.append(json.loads(json_path.read_text(encoding="utf-8")))
                 continue
             json_path.unlink(missing_ok=True)
-            audio, n_frames, start = clip_audio(cfg, speech.get(index, voice))
-            rng = np.random.default_rng(np.random.SeedSequence([cfg.seed, 2, identity_index, j]))
-            pose = pose_trajectory(rng, n_frames, FPS)
-            blink = blink_track(rng, n_frames, FPS)
-            mouth = mouth_track(audio, n_frames, SAMPLES_PER_FRAME)
-            frames = np.stack([renderer.render(*pose[t], mouth[t], blink[t]) for t in range(n_frames)])
-            write_audio(stem.with_suffix(".wav"), audio, SAMPLE_RATE)
-            write_video(stem.with_suffix(".mp4"), frames, fps=FPS, audio=audio, sample_rate=SAMPLE_RATE)
-            text = sentences()[index]
-            stem.with_suffix(".txt").write_text(f"Text:  {lrs_text(text)}\nConf:  1.0\n", encoding="utf-8")
-            gt = {
-                "id": f"{name}/{j:05d}",
-                "identity": name,
-                "voice": voice,
-                "text": text,
-                "sentence_index": index,
-                "split": split,
-                "fps": FPS,
-                "sample_rate": SAMPLE_RATE,
-                "size": cfg.size,
-                "n_frames": n_frames,
-                "duration": n_frames / FPS,
-                "speech_start": round(start, 4),
-                "speech_end": round(start + speech.get(index, voice).shape[0] / SAMPLE_RATE, 4),
-                "av_offset_frames": 0,
-                "pose_convention": POSE_CONVENTION,
-                "yaw": np.round(pose[:, 0], 4).tolist(),
-                "pitch": np.round(pose[:, 1], 4).tolist(),
-                "roll": np.round(pose[:, 2], 4).tolist(),
-                "mouth_open": np.round(mouth, 4).tolist(),
-                "mouth_open_px_max": round(renderer.mouth_amplitude, 3),
-                "blink": np.round(blink, 4).tolist(),
-                "generator_version": GENERATOR_VERSION,
-                "seed": cfg.seed,
-                "clip_seed": [cfg.seed, 2, identity_index, j],
-                "config_key": key,
-                "files": {s: sha256_file(stem.with_suffix(f".{s}")) for s in ("mp4", "wav", "txt")},
-            }
-            atomic_write_text(json_path, json.dumps(gt, sort_keys=True))
-            out.append(gt)
+            gt_base = {"id": f"{name}/{j:05d}", "identity": name, "voice": voice, "text": sentences()[index],
+                       "sentence_index": index, "split": split, "clip_seed": [cfg.seed, 2, identity_index, j],
+                       "config_key": key}
+            out.append(_build_clip(cfg, renderer, speech.get(index, voice), stem, gt_base))
         return out
     finally:
         cv2.setNumThreads(previous_threads)

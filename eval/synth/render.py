@@ -6,24 +6,26 @@ positive roll rotates the face clockwise in the image. The face is modelled as
 the front half of an ellipsoid over the head ellipse of the aligned portrait;
 each output pixel is traced back to the portrait by inverting the rotation of
 that surface (fixed-point iteration), the background outside the head stays
-still, and the mouth (jaw drop with a dark cavity) and eyelids are deformed in
-the portrait's frontal frame before the rotation.
+still, and the mouth (the portrait's own lips and jaw warped along speech-driven
+shapes, :mod:`eval.synth.lips`) and eyelids are deformed in the portrait's frontal
+frame before the rotation.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 
 from eval.synth.faces import HEAD_AXES, HEAD_CENTRE
 
+if TYPE_CHECKING:
+    from eval.synth.lips import MouthRig
+
 #: Pose limits (yaw, pitch, roll) in degrees.
 POSE_LIMITS = (20.0, 10.0, 10.0)
-#: Cavity colour of the open mouth (RGB).
-CAVITY_RGB = np.array([58.0, 22.0, 26.0], dtype=np.float32)
 
 
 def pose_trajectory(rng: np.random.Generator, n_frames: int, fps: float = 25.0,
@@ -93,11 +95,13 @@ class Renderer:
     """Renders frames of one aligned portrait.
 
     image: RGB ``uint8`` ``(size, size, 3)``; landmarks: ``(5, 2)`` YuNet landmarks
-    (right eye, left eye, nose, mouth right, mouth left) in pixels.
+    (right eye, left eye, nose, mouth right, mouth left) in pixels; rig: the portrait's
+    :class:`eval.synth.lips.MouthRig` (moves the lips and jaw; without it the mouth stays still).
     """
 
     image: np.ndarray
     landmarks: np.ndarray
+    rig: Optional["MouthRig"] = None
     depth: float = 0.85  # ellipsoid depth, in units of the head's half-width
     nose_height: float = 0.5  # nose protrusion above the ellipsoid, in eye distances
     iterations: int = 6
@@ -125,9 +129,6 @@ class Renderer:
         self.eyes = lm[:2]
         self.eye_dist = float(np.linalg.norm(lm[1] - lm[0]))
         self.nose = (float(lm[2, 0] - self.cx), float(lm[2, 1] - self.cy))
-        self.mouth_centre = lm[3:5].mean(axis=0)
-        self.mouth_width = float(np.linalg.norm(lm[4] - lm[3]))
-        self.mouth_amplitude = 0.32 * self.mouth_width
         self._img = np.ascontiguousarray(self.image)
 
     # -- geometry in head-relative coordinates -------------------------------------------
@@ -167,8 +168,9 @@ class Renderer:
         return (slice(max(0, (rows[0] - 1) * s), min(size, (rows[-1] + 2) * s)),
                 slice(max(0, (cols[0] - 1) * s), min(size, (cols[-1] + 2) * s)))
 
-    def render(self, yaw: float, pitch: float, roll: float, mouth: float, blink: float) -> np.ndarray:
-        """One RGB ``uint8`` ``(size, size, 3)`` frame; angles in degrees, mouth/blink in [0, 1]."""
+    def render(self, yaw: float, pitch: float, roll: float, mouth: float, blink: float,
+               spread: float = 0.0) -> np.ndarray:
+        """One RGB ``uint8`` ``(size, size, 3)`` frame; angles in degrees, mouth/blink in [0, 1], spread in [-1, 1]."""
         import cv2
 
         dx, dy = self._unrotate(rotation(yaw, pitch, roll))
@@ -177,21 +179,6 @@ class Renderer:
         qx = self.fx + cv2.resize(dx, (size, size), interpolation=cv2.INTER_LINEAR)
         qy = self.fy + cv2.resize(dy, (size, size), interpolation=cv2.INTER_LINEAR)
         sy = qy.copy()
-        cavity = None
-        if mouth > 1e-3:
-            mx, my = self.mouth_centre
-            mw = self.mouth_width
-            zone = self._zone(cqx, cqy, mx - 1.5 * mw, mx + 1.5 * mw, my - 0.3 * mw, my + 1.8 * mw)
-            if zone is not None:
-                zx, zy = qx[zone], qy[zone]
-                amp = self.mouth_amplitude * float(mouth)
-                gx = np.exp(-(((zx - mx) / (0.6 * mw)) ** 2))
-                below = np.clip((zy - my) / max(amp, 1.0), 0.0, 1.0)
-                fade = np.clip((my + 1.7 * mw - zy) / (0.8 * mw), 0.0, 1.0)
-                sy[zone] -= amp * gx * below * fade
-                half_w = 0.42 * mw * (0.75 + 0.25 * float(mouth))
-                r2 = ((zx - mx) / half_w) ** 2 + ((zy - (my + 0.5 * amp)) / (0.5 * amp + 0.8)) ** 2
-                cavity = (zone, np.clip(1.2 * (1.0 - r2), 0.0, 1.0) * min(1.0, 4.0 * float(mouth)))
         if blink > 1e-3:
             d = self.eye_dist
             for ex, ey in self.eyes:
@@ -201,10 +188,10 @@ class Renderer:
                 zx, zy = qx[zone], qy[zone]
                 bump = np.exp(-(((zx - ex) / (0.3 * d)) ** 2) - ((zy - ey) / (0.14 * d)) ** 2)
                 sy[zone] -= float(blink) * 0.2 * d * bump
-        frame = cv2.remap(self._img, qx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        if cavity is not None:
-            zone, alpha = cavity
-            a = alpha[:, :, None].astype(np.float32)
-            patch = frame[zone].astype(np.float32)
-            frame[zone] = np.clip(patch * (1.0 - a) + CAVITY_RGB * a + 0.5, 0, 255).astype(np.uint8)
-        return frame
+        if self.rig is not None:
+            source = self.rig.warp(float(mouth), float(spread))
+        elif mouth > 1e-3 or abs(spread) > 1e-3:
+            raise ValueError("this Renderer has no mouth rig (give it one to move the mouth)")
+        else:
+            source = self._img
+        return cv2.remap(source, qx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)

@@ -39,6 +39,18 @@ from eval.metrics.item_mean import ItemMetric
 MAX_MISSING_FACE_FRACTION = 0.5
 
 
+def checkpoint_crops(path) -> str:
+    """Crops a SyncNet checkpoint expects: ``"lm68"`` when this project trained it with
+    ``--crops lm68`` (its ``train`` record says so), else ``"syncnet"`` (syncnet_python's)."""
+    import json
+
+    import torch
+
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    record = json.loads(state["train"]) if isinstance(state, dict) and "train" in state else {}
+    return "lm68" if record.get("config", {}).get("crops") == "lm68" else "syncnet"
+
+
 class LSE(ItemMetric):
     """Lip-sync error: ``lse_c`` (confidence, higher is better) and ``lse_d`` (distance, lower)."""
 
@@ -77,6 +89,7 @@ class LSE(ItemMetric):
         self._net = None
         self.add_state("lse_c")
         self.add_state("lse_d")
+        self.crops = "syncnet"  # "syncnet" (syncnet_python crops) or "lm68" (landmark-aligned), from the checkpoint
 
     def network(self):
         if self._net is None:
@@ -86,7 +99,14 @@ class LSE(ItemMetric):
             path = Path(self.weights_path) if self.weights_path else locate(self.backend.weights[0])
             self.weights_sha256 = file_sha256(path)
             self._net = load_syncnet(path).to(self.device)
+            self.crops = checkpoint_crops(path)
         return self._net
+
+    def face_crops(self, item: Any) -> np.ndarray:
+        """The network's input crops: what its checkpoint was trained on (:func:`checkpoint_crops`)."""
+        if self.crops == "lm68":
+            return visual.lm68_crops(item, "gen_video", self.detector)
+        return visual.syncnet_crops(item, "gen_video", self.detector)
 
     def speech(self, item: Any) -> np.ndarray:
         """16 kHz speech of the item: ``gen_audio`` if set, else the video's audio track
@@ -117,8 +137,9 @@ class LSE(ItemMetric):
         track = visual.faces(item, "gen_video", self.detector)
         if track.n_missing > MAX_MISSING_FACE_FRACTION * n_frames:
             raise ItemError(f"no face in {track.n_missing}/{n_frames} frames", code="no_face")
-        crops = visual.syncnet_crops(item, "gen_video", self.detector)
-        key = f"syncnet_video_emb:{visual.source_key(item, 'gen_video')}:{self.detector}:{self.weights_sha256}"
+        crops = self.face_crops(item)
+        key = (f"syncnet_video_emb:{visual.source_key(item, 'gen_video')}:{self.detector}:{self.crops}:"
+               f"{self.weights_sha256}")
         all_video = item.cached(key, lambda: video_embeddings(net, crops, len(crops) - 4, self.batch_size, self.device))
         video_emb = all_video[:windows]
         audio_emb = audio_embeddings(net, to_int16_scale(audio), windows, self.batch_size, self.device)

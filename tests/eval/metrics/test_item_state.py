@@ -97,8 +97,8 @@ def test_a_non_finite_declared_value_is_refused(case):
 
 
 def test_the_empty_corpus_reaches_the_single_metric_cli_as_a_missing_value(monkeypatch):
-    """``eval.metric.score`` (one metric on files) reports the reason, and no number."""
-    from eval.metric import score
+    """``eval.metrics.cli.score`` (one metric on files) reports the reason, and no number."""
+    from eval.metrics.cli import score
     from eval.metrics.diversity import Diversity
 
     def no_face(self, item):

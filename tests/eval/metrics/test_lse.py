@@ -107,15 +107,17 @@ def test_offline_syncnet_peaks_at_zero_and_recovers_shifts(tiny_corpus):
     and +-5 when the audio is advanced / delayed by 5 frames."""
     from ttsf.data.manifest import load_manifest, resolve
     from eval.metrics import visual
+    from eval.metrics.lse import checkpoint_crops
     from ttsf.pretrained.syncnet import load_syncnet
 
     torch.set_num_threads(1)
     net = load_syncnet(OFFLINE_CKPT)
+    crop_fn = visual.lm68_crops if checkpoint_crops(OFFLINE_CKPT) == "lm68" else visual.syncnet_crops
     shift = 5 * 640
     hits, trials, confidences = 0, 0, []
     for item in load_manifest(tiny_corpus / "synth_test.jsonl"):
         sample = Sample(item.id, gen_video=resolve(tiny_corpus, item.ref_video))
-        crops = visual.syncnet_crops(sample, "gen_video", "yunet")
+        crops = crop_fn(sample, "gen_video", "yunet")
         audio = to_int16_scale(visual.video(sample).audio)
         cases = {0: audio, -5: np.concatenate([np.zeros(shift), audio]), 5: audio[shift:]}
         count = n_windows(len(crops), len(audio) - shift)

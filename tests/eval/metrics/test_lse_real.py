@@ -29,13 +29,13 @@ def _clips():
     return sorted(REAL.glob("*.mp4"))
 
 
-def _syncnet_scorer(weights_name, crop_fn):
+def _syncnet_scorer(weights_name):
     def make(samples, audios):
-        return _score_syncnet(weights_name, crop_fn)
+        return _score_syncnet(weights_name)
     return make
 
 
-def _score_syncnet(weights_name, crop_fn):
+def _score_syncnet(weights_name):
     import torch
 
     from eval.metrics import visual
@@ -43,12 +43,14 @@ def _score_syncnet(weights_name, crop_fn):
                                              video_embeddings)
     from ttsf.pretrained.mfcc import to_int16_scale
     from ttsf.pretrained.syncnet import load_syncnet
+    from eval.metrics.lse import checkpoint_crops
     from eval.metrics.nets.weights import locate
 
     net = load_syncnet(locate(weights_name))
+    crop_fn = visual.lm68_crops if checkpoint_crops(locate(weights_name)) == "lm68" else visual.syncnet_crops
 
     def score(sample, audio):
-        crops = getattr(visual, crop_fn)(sample, "gen_video", "yunet")
+        crops = crop_fn(sample, "gen_video", "yunet")
         count = n_windows(len(crops), len(audio))
         video = sample.cached(f"test_real_video_emb:{weights_name}", lambda: video_embeddings(net, crops, count))
         return lse_from_distances(offset_distances(video, audio_embeddings(net, to_int16_scale(audio), count),
@@ -71,7 +73,7 @@ def _score_landmark_cca(samples, audios):
     return score
 
 
-SCORERS = {"syncnet_offline": _syncnet_scorer("syncnet_offline", "syncnet_crops"),
+SCORERS = {"syncnet_offline": _syncnet_scorer("syncnet_offline"),
            "landmark_cca": _score_landmark_cca}
 
 

@@ -37,3 +37,22 @@ def test_augment_windows_keeps_shape_range_and_is_seeded():
     assert float((a - windows).abs().mean()) > 5  # it changes the appearance
     still = augment_windows(windows, 0.0, np.random.default_rng(0))
     torch.testing.assert_close(still, windows, atol=1e-2, rtol=0)  # strength 0 = identity
+
+
+def test_lse_backend_feeds_a_checkpoint_the_crops_it_was_trained_on(tmp_path):
+    """A checkpoint trained with ``--crops lm68`` gets landmark-aligned crops from the metric;
+    one without the option (or a reference state dict) gets syncnet_python's."""
+    import json
+
+    from eval.metrics.lse import checkpoint_crops
+    from ttsf.pretrained.syncnet import SyncNet
+
+    state = SyncNet(width=0.125, embed_dim=16).state_dict()
+    for crops, expected in (("lm68", "lm68"), ("yunet", "syncnet"), (None, "syncnet")):
+        config = {"width": 0.125} if crops is None else {"width": 0.125, "crops": crops}
+        path = tmp_path / f"{crops}.pt"
+        torch.save({"state_dict": state, "width": 0.125, "embed_dim": 16,
+                    "train": json.dumps({"config": config})}, path)
+        assert checkpoint_crops(path) == expected
+    torch.save(state, tmp_path / "reference.pt")
+    assert checkpoint_crops(tmp_path / "reference.pt") == "syncnet"

@@ -70,7 +70,7 @@ def test_ground_truth_matches_media(tiny_corpus, manifests):
     assert np.corrcoef(track, wav[: track.shape[0]])[0, 1] > 0.95
     info = probe(tiny_corpus / item.ref_video)
     assert info["video"]["codec"] == "h264" and info["audio"]["codec"] == "aac" and info["audio"]["sample_rate"] == 16000
-    for key in ("yaw", "pitch", "roll", "mouth_open", "blink"):
+    for key in ("yaw", "pitch", "roll", "mouth_open", "mouth_spread", "blink"):
         assert len(gt[key]) == n
     for key, limit in zip(("yaw", "pitch", "roll"), POSE_LIMITS):
         values = np.array(gt[key])
@@ -82,6 +82,11 @@ def test_ground_truth_matches_media(tiny_corpus, manifests):
 
 
 def test_mouth_follows_speech_energy(tiny_corpus, manifests):
+    from eval.synth.faces import SCORE_THRESHOLD
+    from ttsf.pretrained.yunet import YuNet
+    from eval.synth.lips import portrait_landmarks68
+
+    detector = YuNet(SCORE_THRESHOLD)
     for item in list(manifests["train"])[:3]:
         gt = _truth(tiny_corpus, item)
         mouth = np.array(gt["mouth_open"])
@@ -90,10 +95,11 @@ def test_mouth_follows_speech_energy(tiny_corpus, manifests):
         assert mouth[:3].max() < 0.05  # 0.2 s of leading silence: closed
         assert mouth.max() > 0.7
         assert np.corrcoef(mouth, rms)[0, 1] > 0.6
-        # and the rendered mouth region darkens when it opens (the cavity)
-        frames = read_video(tiny_corpus / item.ref_video).frames.astype(np.float64)
+        # and the rendered lips part when it opens: dlib's inner-lip gap on the decoded frames
+        frames = read_video(tiny_corpus / item.ref_video).frames
         open_t, closed_t = int(mouth.argmax()), int(mouth.argmin())
-        assert frames[open_t].mean() < frames[closed_t].mean() + 2.0
+        gap = {t: np.subtract(*portrait_landmarks68(frames[t], detector)[[66, 62], 1]) for t in (open_t, closed_t)}
+        assert gap[open_t] > gap[closed_t] + 0.3 * gt["mouth_open_px_max"] * mouth[open_t], (item.id, gap)
 
 
 def test_transcripts_are_lrs_style(tiny_corpus, manifests):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from eval.synth.faces import SCORE_THRESHOLD, SOURCES, align
+from eval.synth.lips import MouthRig, portrait_landmarks68, spread_track
 from eval.synth.render import POSE_LIMITS, Renderer, blink_track, mouth_track, pose_trajectory, rotation
 from ttsf.pretrained.yunet import YuNet
 
@@ -46,8 +47,10 @@ def test_blinks_are_occasional():
 
 @pytest.fixture(scope="module")
 def renderer():
-    portrait = align(SOURCES[1], 128, YuNet(SCORE_THRESHOLD))
-    return Renderer(portrait.image, portrait.landmarks), portrait
+    detector = YuNet(SCORE_THRESHOLD)
+    portrait = align(SOURCES[1], 128, detector)
+    rig = MouthRig(portrait.image, portrait_landmarks68(portrait.image, detector))
+    return Renderer(portrait.image, portrait.landmarks, rig), portrait
 
 
 def test_neutral_frame_is_the_portrait(renderer):
@@ -67,9 +70,36 @@ def test_yaw_moves_the_detected_nose(renderer):
     assert nose[-20] < nose[0] - 1 < nose[20] - 2
 
 
-def test_mouth_opening_darkens_the_mouth(renderer):
+def test_mouth_opening_darkens_the_mouth_between_the_lips(renderer):
     r, portrait = renderer
-    mx, my = portrait.landmarks[3:5].mean(axis=0)
-    box = (slice(int(my), int(my + 0.3 * r.mouth_width) + 2), slice(int(mx - 4), int(mx + 4)))
+    lm = r.rig.landmarks
+    mx, my = lm[60:68].mean(axis=0)  # middle of the inner lips
+    box = (slice(int(my), int(my + 0.2 * r.rig.width) + 2), slice(int(mx - 4), int(mx + 4)))
     closed, opened = r.render(0, 0, 0, 0, 0)[box].mean(), r.render(0, 0, 0, 1.0, 0)[box].mean()
     assert opened < closed - 20
+
+
+def test_mouth_rig_moves_the_real_lips_and_jaw(renderer):
+    """Lips open and the chin drops where dlib finds them again; the eyes stay put."""
+    from eval.synth.lips import portrait_landmarks68
+
+    r, portrait = renderer
+    det = YuNet(SCORE_THRESHOLD)
+    rest = portrait_landmarks68(r.render(0, 0, 0, 0, 0), det)
+    opened = portrait_landmarks68(r.render(0, 0, 0, 1.0, 0), det)
+    gap = lambda lm: lm[66, 1] - lm[62, 1]  # inner lip gap (the mouth is horizontal in the portrait)
+    assert gap(opened) > gap(rest) + 0.15 * r.rig.width
+    assert opened[8, 1] > rest[8, 1] + 2  # the chin follows
+    # spread vs rounded: the rig's corners (dlib's corner points on a smiling portrait barely follow)
+    spread, rounded = r.rig.shape(0.3, 1.0), r.rig.shape(0.3, -1.0)  # rows 0 and 6: points 48 and 54
+    assert spread[6, 0] - spread[0, 0] > rounded[6, 0] - rounded[0, 0] + 0.2 * r.rig.width
+    assert np.abs(opened[36:48] - rest[36:48]).max() < 1.5  # eyes still
+
+
+def test_spread_track_from_spectrum():
+    sr, t = 16000, np.arange(16000 * 2) / 16000
+    audio = np.zeros_like(t, dtype=np.float32)
+    audio[8000:16000] = 0.3 * np.sin(2 * np.pi * 300 * t[8000:16000])  # low: rounded
+    audio[16000:24000] = 0.3 * np.sin(2 * np.pi * 4000 * t[16000:24000])  # high: spread
+    s = spread_track(audio, 50, 640, sr)
+    assert s.shape == (50,) and s[14:24].max() < -0.5 and s[26:36].min() > 0.5 and s[40:].max() == 0.0
