@@ -119,7 +119,8 @@ def main(argv=None) -> int:
     from eval.results import provenance  # git commit and dirty flag, package versions, python, platform
 
     record = {"bench": "ttsf_rtf", "text": args.text, "threads": args.threads, "device": args.device,
-              "steps": args.steps, "overlap": not args.serial, "checkpoint": str(args.checkpoint) if args.checkpoint else None,
+              "steps": args.steps, "overlap": not args.serial,
+              "checkpoint": str(args.checkpoint) if args.checkpoint else None,
               "frames_per_token": None if args.checkpoint else args.frames_per_token,
               **provenance(args.device),
               "cpu": platform.processor() or platform.machine(),

@@ -60,7 +60,8 @@ def git_commit(repo: Path = REPO) -> dict:
         return {"git_commit": None, "git_dirty": None}
     if sha.returncode != 0:
         return {"git_commit": None, "git_dirty": None}
-    return {"git_commit": sha.stdout.strip(), "git_dirty": bool(dirty.stdout.strip()) if dirty.returncode == 0 else None}
+    return {"git_commit": sha.stdout.strip(),
+            "git_dirty": bool(dirty.stdout.strip()) if dirty.returncode == 0 else None}
 
 
 def package_versions(names: Sequence[str] = PACKAGES) -> dict[str, Optional[str]]:

@@ -25,7 +25,8 @@ def _cmd_list(args) -> int:
     sums = splits.read_checksums()
     for name, spec in splits.SPLITS.items():
         where = f"splits/{spec.filename}" if spec.filename else (
-            f"DIR/lrs3/{name}.jsonl (`freeze lrs3`)" if spec.dataset == "lrs3" else "(inside the synthetic corpus, built on demand)")
+            f"DIR/lrs3/{name}.jsonl (`freeze lrs3`)" if spec.dataset == "lrs3"
+            else "(inside the synthetic corpus, built on demand)")
         state = ""
         if spec.filename:
             state = "committed" if spec.filename in sums else "not frozen yet"

@@ -83,7 +83,8 @@ def evaluate(checkpoint: Path, test_manifest: Path, train_manifest: Path, root: 
         sims = {s: float(np.dot(e, c) / np.linalg.norm(e)) for s, c in centroids.items()}
         rank = sorted(sims, key=sims.get, reverse=True).index(it.speaker) + 1
         rows.append({"id": it.id, "speaker": it.speaker, "text": it.text, "hyp": hyp, "hyp_real": hyp_real,
-                     "sim_intended": sims[it.speaker], "sim_best_other": max((v for k, v in sims.items() if k != it.speaker), default=None),
+                     "sim_intended": sims[it.speaker],
+                     "sim_best_other": max((v for k, v in sims.items() if k != it.speaker), default=None),
                      "rank": rank, "seconds": len(res.wav) / 16000})
         log.info("%s rank %d sim %.3f | %s | %s", it.id, rank, sims[it.speaker], it.text, hyp)
     return {

@@ -310,7 +310,8 @@ def _read_soundfile(path: Path) -> tuple[np.ndarray, int]:
     try:
         info = sf.info(str(path))
         if info.frames / max(info.samplerate, 1) > MAX_SECONDS:
-            raise MediaError(path, f"duration {info.frames / info.samplerate:.0f} s exceeds the limit of {MAX_SECONDS:.0f} s")
+            raise MediaError(path, f"duration {info.frames / info.samplerate:.0f} s exceeds the limit of "
+                                   f"{MAX_SECONDS:.0f} s")
         data, rate = sf.read(str(path), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError) as exc:
         raise MediaError(path, f"cannot decode audio: {exc}") from exc
@@ -461,7 +462,8 @@ def write_video(
             for i in range(t):
                 # Convert to yuv420p here and keep the frame referenced until encode() returns: letting
                 # the encoder convert rgb24 itself gave different bytes for the same input (~1 in 15 runs).
-                frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frames[i]), format="rgb24").reformat(format="yuv420p")
+                frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frames[i]),
+                                                   format="rgb24").reformat(format="yuv420p")
                 frame.pts = i
                 for packet in vs.encode(frame):
                     container.mux(packet)

@@ -235,37 +235,18 @@ class TTSF(nn.Module):
         sum. ``timings["vocoder"]`` is then the vocoder's own time, and the stages add up to
         more than the wall time.
         """
-        from ttsf.tts.text import text_to_tokens
-
         was_training = self.training
         self.eval()
-        timings: dict[str, float] = {}
-        clock = time.perf_counter()
-
-        def lap(name):
-            nonlocal clock
-            now = time.perf_counter()
-            timings[name] = timings.get(name, 0.0) + now - clock
-            clock = now
-
+        lap = _Laps()
+        timings = lap.timings
         size = self.cfg.face.size
-        if align:
-            portrait = prepare_source(image, size, face_index, self.cfg.align_template)
-        else:
-            portrait = np.asarray(image)
-            if portrait.shape != (size, size, 3) or portrait.dtype != np.uint8:
-                raise ValueError(f"align=False needs a uint8 ({size}, {size}, 3) portrait, got "
-                                 f"{portrait.dtype} {portrait.shape}")
+        portrait = self._input_portrait(image, align, face_index)
         lap("align")
         device = next(self.parameters()).device
         g = torch.Generator(device="cpu").manual_seed(int(seed))
         src = self.face.encode(to_image_tensor(portrait).to(device))
         lap("face_encode")
-        tokens = torch.tensor([text_to_tokens(text)], dtype=torch.long, device=device)
-        lengths = torch.tensor([tokens.shape[1]], device=device)
-        tts_kw = {} if temperature is None else {"temperature": temperature}
-        out = self.tts.synthesise(tokens, lengths, self.speaker_condition(src), n_steps=steps,
-                                  length_scale=length_scale, generator=g, **tts_kw)
+        out = self._speech_features(text, src, device, g, steps, temperature, length_scale)
         lap("tts")
         mel = out["mel"][:, :, : int(out["mel_lengths"][0])]
         vocoder = self.vocoder()
@@ -275,19 +256,12 @@ class TTSF(nn.Module):
         info = {"seed": int(seed), "steps": steps, "motion_steps": motion_steps or steps,
                 "temperature": temperature, "motion_temperature": motion_temperature,
                 "duration_s": n_samples / self.sample_rate, "n_frames": n}
-
-        threads = torch.get_num_threads()
-
-        def vocode() -> tuple[np.ndarray, float]:
-            torch.set_num_threads(threads)  # the same intra-op threads in the vocoder's thread (OpenMP's is per thread)
-            start = time.perf_counter()
-            wav = vocoder(mel)[0].float().cpu().numpy()
-            return wav, time.perf_counter() - start
+        vocode = _timed_vocoder(vocoder, mel, torch.get_num_threads())
 
         if not video or not overlap:
             wav, seconds = vocode()
             timings["vocoder"] += seconds
-            clock = time.perf_counter()
+            lap.restart()
         if not video:
             if was_training:
                 self.train()
@@ -295,15 +269,8 @@ class TTSF(nn.Module):
             return Synthesis(wav, self.sample_rate, empty, self.cfg.fps, portrait, timings, {**info, "n_frames": 0})
         with ThreadPoolExecutor(1) if overlap else contextlib.nullcontext() as pool:
             speech = pool.submit(vocode) if overlap else None
-            f_lip = self.mapper(out["features"], torch.tensor([n], device=device))
-            lap("audio_mapper")
-            mask = torch.ones(1, 1, n, device=device)
-            f_m = self.sampler.sample(src["f_m"], f_lip.transpose(1, 2), mask,
-                                      n_steps=motion_steps or steps, temperature=motion_temperature, generator=g)
-            lap("motion_sampler")
-            frames = self.face.animate(src, f_m.transpose(1, 2), f_lip)
-            video = to_uint8(frames[0])
-            lap("render")
+            video = self._render_video(src, out["features"], n, device, g, motion_steps or steps,
+                                       motion_temperature, lap)
             if speech is not None:
                 wav, seconds = speech.result()
                 timings["vocoder"] += seconds
@@ -313,6 +280,43 @@ class TTSF(nn.Module):
         if was_training:
             self.train()
         return Synthesis(wav, self.sample_rate, video, self.cfg.fps, portrait, timings, info)
+
+    def _input_portrait(self, image: Union[str, Path, np.ndarray], align: bool,
+                        face_index: Optional[int]) -> np.ndarray:
+        """The aligned uint8 ``(S, S, 3)`` portrait: aligned here, or checked when ``align=False``."""
+        size = self.cfg.face.size
+        if align:
+            return prepare_source(image, size, face_index, self.cfg.align_template)
+        portrait = np.asarray(image)
+        if portrait.shape != (size, size, 3) or portrait.dtype != np.uint8:
+            raise ValueError(f"align=False needs a uint8 ({size}, {size}, 3) portrait, got "
+                             f"{portrait.dtype} {portrait.shape}")
+        return portrait
+
+    def _speech_features(self, text: str, src: dict, device: torch.device, g: torch.Generator, steps: int,
+                         temperature: Optional[float], length_scale: float) -> dict:
+        """TTS decoding conditioned on the portrait: mel, mel_lengths and the features for the audio mapper."""
+        from ttsf.tts.text import text_to_tokens
+
+        tokens = torch.tensor([text_to_tokens(text)], dtype=torch.long, device=device)
+        lengths = torch.tensor([tokens.shape[1]], device=device)
+        tts_kw = {} if temperature is None else {"temperature": temperature}
+        return self.tts.synthesise(tokens, lengths, self.speaker_condition(src), n_steps=steps,
+                                   length_scale=length_scale, generator=g, **tts_kw)
+
+    def _render_video(self, src: dict, features: dict, n: int, device: torch.device, g: torch.Generator,
+                      motion_steps: int, motion_temperature: float, lap: _Laps) -> np.ndarray:
+        """Audio mapper -> motion sampler -> generator: uint8 ``(n, S, S, 3)``; one lap per stage."""
+        f_lip = self.mapper(features, torch.tensor([n], device=device))
+        lap("audio_mapper")
+        mask = torch.ones(1, 1, n, device=device)
+        f_m = self.sampler.sample(src["f_m"], f_lip.transpose(1, 2), mask,
+                                  n_steps=motion_steps, temperature=motion_temperature, generator=g)
+        lap("motion_sampler")
+        frames = self.face.animate(src, f_m.transpose(1, 2), f_lip)
+        video = to_uint8(frames[0])
+        lap("render")
+        return video
 
     @torch.inference_mode()
     def reenact(self, text: str, portrait: np.ndarray, frames: np.ndarray, wav: np.ndarray) -> np.ndarray:
@@ -370,3 +374,32 @@ class TTSF(nn.Module):
         model.load_state_dict(ckpt["model"])
         model.meta = ckpt.get("meta", {})
         return model.eval()
+
+
+class _Laps:
+    """Wall time per named stage of :meth:`TTSF.synthesize`: each call adds the time since the previous one."""
+
+    def __init__(self):
+        self.timings: dict[str, float] = {}
+        self.clock = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = self.timings.get(name, 0.0) + now - self.clock
+        self.clock = now
+
+    def restart(self) -> None:
+        """Start the next lap now (after time already booked elsewhere)."""
+        self.clock = time.perf_counter()
+
+
+def _timed_vocoder(vocoder, mel: torch.Tensor, threads: int):
+    """A call that vocodes ``mel`` (in whichever thread runs it) and returns ``(wav, seconds)``."""
+
+    def vocode() -> tuple[np.ndarray, float]:
+        torch.set_num_threads(threads)  # the same intra-op threads in the vocoder's thread (OpenMP's is per thread)
+        start = time.perf_counter()
+        wav = vocoder(mel)[0].float().cpu().numpy()
+        return wav, time.perf_counter() - start
+
+    return vocode

@@ -100,9 +100,11 @@ def check_item(item: Item, root: Path) -> list[Problem]:
             problems.append(Problem(item.id, role, f"does not decode: {exc.reason}"))
     for role, secs in seconds.items():
         if not (MIN_SECONDS <= secs <= MAX_SECONDS):
-            problems.append(Problem(item.id, role, f"implausible duration {secs:.2f} s (expected {MIN_SECONDS}–{MAX_SECONDS} s)"))
+            problems.append(Problem(item.id, role,
+                                    f"implausible duration {secs:.2f} s (expected {MIN_SECONDS}–{MAX_SECONDS} s)"))
         elif item.duration is not None and abs(secs - item.duration) > 0.1:
-            problems.append(Problem(item.id, role, f"duration {secs:.2f} s differs from manifest {item.duration:.2f} s"))
+            problems.append(Problem(item.id, role,
+                                    f"duration {secs:.2f} s differs from manifest {item.duration:.2f} s"))
     if item.meta.get("transcript") != "none":  # a folder clip without <stem>.txt: no transcript, by design
         try:
             read_text(item, root)

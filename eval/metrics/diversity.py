@@ -95,7 +95,7 @@ class Diversity(ItemMetric):
                 mean = torch.tensor(IMAGENET_MEAN, device=x.device).view(1, 3, 1, 1)
                 std = torch.tensor(IMAGENET_STD, device=x.device).view(1, 3, 1, 1)
                 logits = net((x / 255.0 - mean) / std)
-                deg = torch.stack([bins_to_degrees(l, 3.0, -99.0) for l in logits], 1)
+                deg = torch.stack([bins_to_degrees(lg, 3.0, -99.0) for lg in logits], 1)
             else:
                 from eval.metrics.nets.whenet import decode_whenet
 

@@ -86,4 +86,5 @@ class IDSim(ItemMetric):
                 raise ItemError("no frame index has a face in both gen_video and ref_video", code="no_face")
             cosines = np.sum(gen[gen_pos] * embed(ref_faces[ref_pos]), axis=1)
         value = float(np.mean(cosines))
-        return {"idsim": value, "frames_scored": float(len(cosines)), "no_face_frames": float(n_frames - len(gen_index))}
+        return {"idsim": value, "frames_scored": float(len(cosines)),
+                "no_face_frames": float(n_frames - len(gen_index))}

@@ -69,7 +69,8 @@ class ItemMetric(Metric):
         for name in self.state_names:
             value = float(values[name])
             if not math.isfinite(value):
-                raise RuntimeError(f"{self.spec.name} produced non-finite {name} {value} for {item.id!r} without ItemError")
+                raise RuntimeError(f"{self.spec.name} produced non-finite {name} {value} for {item.id!r} "
+                                   "without ItemError")
             kept[name] = value
         self._items[item.id] = kept
         return values

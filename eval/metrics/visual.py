@@ -300,7 +300,8 @@ def aligned_faces(sample: Sample, field: str = "gen_video", detector: str = "yun
     return sample.cached(f"aligned:{source_key(sample, field)}:{detector}:{size}", run)
 
 
-def box_crops(images: np.ndarray, boxes: np.ndarray, expand: tuple[float, float, float, float], size: int) -> np.ndarray:
+def box_crops(images: np.ndarray, boxes: np.ndarray, expand: tuple[float, float, float, float],
+              size: int) -> np.ndarray:
     """Expanded-box crops resized to ``size`` (bilinear): RGB ``(n, size, size, 3)``.
 
     ``expand = (left, top, right, bottom)`` as fractions of the box width/height added on

@@ -136,8 +136,8 @@ class WER(Metric):
 
     def state(self) -> dict:
         ids = sorted(self._counts)
-        counts = np.array([[c.hits, c.substitutions, c.deletions, c.insertions] for c in (self._counts[i] for i in ids)],
-                          dtype=np.int64).reshape(-1, 4)
+        counts = np.array([[c.hits, c.substitutions, c.deletions, c.insertions]
+                           for c in (self._counts[i] for i in ids)], dtype=np.int64).reshape(-1, 4)
         return {"backend": self.backend.name, "weights_sha256": self.weights_sha256, "ids": ids, "counts": counts,
                 "transcripts": [self.transcripts[i] for i in ids]}
 

@@ -70,7 +70,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def main(argv=None) -> int:
-    parser = _Parser(prog="python -m eval.mos", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(prog="python -m eval.mos", description=__doc__,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
     p = sub.add_parser("packets", help="build a blinded study from finished run folders")
     p.add_argument("--run", type=Path, action="append", required=True, help="finished run folder (repeatable)")
@@ -101,7 +102,8 @@ def main(argv=None) -> int:
 
     try:
         return args.fn(args)
-    except (CliError, StudyError, StimulusError, ValueError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+    except (CliError, StudyError, StimulusError, ValueError, FileNotFoundError, IsADirectoryError,
+            PermissionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:

@@ -100,7 +100,8 @@ def read_answers(paths: list[Path], key: dict) -> Report:
             continue
         payload = doc.get("payload") if isinstance(doc, dict) else None
         sig = (doc.get("signature") or {}) if isinstance(doc, dict) else {}
-        if not isinstance(payload, dict) or payload.get("format") != FORMAT or not isinstance(payload.get("trials"), list):
+        if (not isinstance(payload, dict) or payload.get("format") != FORMAT
+                or not isinstance(payload.get("trials"), list)):
             entry["reason"] = f"not a {FORMAT} answer file"
             continue
         rater = payload.get("rater")

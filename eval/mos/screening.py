@@ -77,8 +77,9 @@ def screen(
             continue
         c = corr[r]
         if c is None or c < rules.min_correlation:
-            reasons[r].append("low_correlation: " + ("undefined (too few shared videos)" if c is None
-                                                     else f"r = {c:.2f} with the consensus (< {rules.min_correlation})"))
+            reasons[r].append("low_correlation: " + (
+                "undefined (too few shared videos)" if c is None
+                else f"r = {c:.2f} with the consensus (< {rules.min_correlation})"))
     return reasons
 
 

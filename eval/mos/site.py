@@ -63,7 +63,8 @@ def json_for_html(obj) -> str:
     return "".join(f"\\u{ord(c):04x}" if c in _INVISIBLE else c for c in text)
 
 
-_INVISIBLE = {"\u2028", "\u2029", *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A)), "\u200e", "\u200f"}
+_INVISIBLE = {"\u2028", "\u2029", *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A)),
+              "\u200e", "\u200f"}
 
 
 def page_data(study: str, rater: str, token: str, trials: list[dict], min_view: float, submit: bool) -> dict:

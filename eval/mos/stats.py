@@ -166,7 +166,8 @@ def paired_comparison(a_table: np.ndarray, b_table: np.ndarray, a: str, b: str, 
     """
     d = np.asarray(a_table, np.float64) - np.asarray(b_table, np.float64)
     if not np.isfinite(d).any():
-        return Comparison(a, b, criterion, math.nan, 0, None, None, None, reason="no (rater, clip) pair scored for both")
+        return Comparison(a, b, criterion, math.nan, 0, None, None, None,
+                          reason="no (rater, clip) pair scored for both")
     est = crossed_mean(d)
     if est.se is None:
         return Comparison(a, b, criterion, est.mean, est.n, None, None, None, reason=est.reason)

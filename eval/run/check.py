@@ -74,8 +74,10 @@ def load_reference(path: Path) -> dict:
     if not isinstance(data["tolerances"], dict):
         raise ValueError(f"--check {path}: 'tolerances' must map output -> {{abs, rel}}")
     for output, tol in data["tolerances"].items():
-        if not isinstance(tol, dict) or not all(k in ("abs", "rel") and _finite(v) and v >= 0 for k, v in tol.items()):
-            raise ValueError(f"--check {path}: tolerances.{output} must be {{'abs': x, 'rel': y}} with finite x, y >= 0")
+        if not isinstance(tol, dict) or not all(k in ("abs", "rel") and _finite(v) and v >= 0
+                                                for k, v in tol.items()):
+            raise ValueError(f"--check {path}: tolerances.{output} must be {{'abs': x, 'rel': y}} "
+                             "with finite x, y >= 0")
     return data
 
 
@@ -138,7 +140,8 @@ def make_reference(results: dict, tolerances: dict, command: str) -> dict:
         "table": results["table"], "split": results["split"]["name"], "limit": results["split"]["limit"],
         "corpus": results["split"].get("corpus"),
         "split_sha256": results["split"]["sha256"], "systems": sorted(scores),
-        "metrics": {k: {"backend": v.get("backend"), "version": v.get("version")} for k, v in results["metrics"].items()},
+        "metrics": {k: {"backend": v.get("backend"), "version": v.get("version")}
+                    for k, v in results["metrics"].items()},
         "command": command,
         "tolerances": {o: tolerances.get(o, DEFAULT_TOLERANCE) for o in outputs},
         "scores": scores,

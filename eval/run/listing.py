@@ -62,7 +62,8 @@ def _metric_rows(backends: bool) -> list[list[str]]:
                              "yes" if not miss else "no: missing " + ", ".join(
                                  f"{w} (python -m eval.weights download {w})" for w in sorted(miss))])
         else:
-            ready = ", ".join(f"{b.name}{'' if not missing_weights(b) else ' (weights missing)'}" for b in spec.backends)
+            ready = ", ".join(f"{b.name}{'' if not missing_weights(b) else ' (weights missing)'}"
+                              for b in spec.backends)
             rows.append([name, spec.version, spec.level, ",".join(spec.needs),
                          "higher" if spec.higher_is_better else "lower", ready])
     return rows

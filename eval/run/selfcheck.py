@@ -112,7 +112,8 @@ def choose_backends(names: Optional[list[str]] = None) -> tuple[list[str], dict[
             continue
         missing = missing_weights(spec)
         if missing:
-            skipped[spec.name] = "weights missing: " + "; ".join(f"{k}: {v.splitlines()[0]}" for k, v in sorted(missing.items()))
+            skipped[spec.name] = "weights missing: " + "; ".join(f"{k}: {v.splitlines()[0]}"
+                                                                 for k, v in sorted(missing.items()))
         else:
             available.append(spec.name)
     for name in names or []:
@@ -253,7 +254,8 @@ def report_text(split: str, n_clips: int, problems: list[str], verdicts: list[di
         for name, c in v["checks"].items():
             mark = "PASS" if c["passed"] else ("not checked" if c["passed"] is None else "FAIL")
             lines.append(f"  [{mark}] {name}: {c['detail']}")
-        lines.append(f"  => {v['backend']}: {'the pipeline behaves' if v['passed'] else 'THE PIPELINE DOES NOT BEHAVE'}")
+        verdict = "the pipeline behaves" if v["passed"] else "THE PIPELINE DOES NOT BEHAVE"
+        lines.append(f"  => {v['backend']}: {verdict}")
     if not verdicts:
         lines.append("no LSE backend could run: nothing was checked")
     else:

@@ -94,7 +94,8 @@ class System:
 
     def config(self) -> dict:
         """Everything that changes the outputs (goes into the cache key and results.json)."""
-        return {"name": self.name, "version": self.version, "speech_source": self.speech_source, "options": self.options}
+        return {"name": self.name, "version": self.version, "speech_source": self.speech_source,
+                "options": self.options}
 
     def provenance(self) -> dict:
         """Upstream repository, commit and checkpoint hashes (``{}`` for in-house systems)."""

@@ -50,10 +50,13 @@ class Directory(System):
         return True, f"ready ({', '.join(self.produces)} in {self.path})"
 
     def generate(self, item: Item, ctx: Context) -> Output:
-        video = next((self.path / f"{item.id}{s}" for s in VIDEO_SUFFIXES if (self.path / f"{item.id}{s}").is_file()), None)
-        audio = next((self.path / f"{item.id}{s}" for s in AUDIO_SUFFIXES if (self.path / f"{item.id}{s}").is_file()), None)
+        video = next((self.path / f"{item.id}{s}" for s in VIDEO_SUFFIXES
+                      if (self.path / f"{item.id}{s}").is_file()), None)
+        audio = next((self.path / f"{item.id}{s}" for s in AUDIO_SUFFIXES
+                      if (self.path / f"{item.id}{s}").is_file()), None)
         if video is None and audio is None:
-            raise GenerationError(f"no output for id {item.id!r} in {self.path} (expected {item.id}.mp4 or {item.id}.wav)",
+            raise GenerationError(f"no output for id {item.id!r} in {self.path} "
+                                  f"(expected {item.id}.mp4 or {item.id}.wav)",
                                   code="missing_output")
         if self.path.resolve() not in (video or audio).resolve().parents:
             raise GenerationError(f"output for {item.id!r} resolves outside {self.path}", code="bad_input")

@@ -106,7 +106,8 @@ def write_figure(run_dir: Path, states: dict[str, dict], speakers: dict[str, Opt
         xy = tsne(emb, seed)
         score = silhouette(emb, labels)
         summary[system] = {"n": len(ids), "speakers": len(set(labels)), "silhouette_cosine": score}
-        points[system] = [{"id": i, "speaker": lab, "x": float(p[0]), "y": float(p[1])} for i, lab, p in zip(ids, labels, xy)]
+        points[system] = [{"id": i, "speaker": lab, "x": float(p[0]), "y": float(p[1])}
+                          for i, lab, p in zip(ids, labels, xy)]
         for spk in sorted(set(labels)):
             mask = [lab == spk for lab in labels]
             ax.scatter(xy[mask, 0], xy[mask, 1], s=14, color=colour[spk], label=spk)

@@ -162,7 +162,8 @@ def build_view(results: dict, spec: Optional[TableSpec] = None, paper: Optional[
             if sc["value"] is None:
                 cell.notes.append(note(f"{col.label}, {system}: {sc['reason']}"))
             elif sc["n"] < sc["n_total"]:
-                cell.notes.append(note(f"n = {sc['n']}/{sc['n_total']}, {sc['n_total'] - sc['n']} failed: see items.jsonl"))
+                cell.notes.append(note(f"n = {sc['n']}/{sc['n_total']}, {sc['n_total'] - sc['n']} failed: "
+                                       "see items.jsonl"))
             clamped = ((results.get("details") or {}).get(system) or {}).get(col.metric, {}).get("clamped_from")
             if clamped is not None and sc["value"] is not None:  # a Fréchet distance below 0 by rounding
                 cell.notes.append(note(f"{col.label}, {system}: computed as {clamped:.3g} (rounding below 0), "
@@ -274,7 +275,8 @@ def render_tex(view: View) -> str:
     lines += [r"\bottomrule", r"\end{tabular}",
               r"\caption{" + tex_escape(f"{view.title}. {view.subtitle}.") + "}"]
     if view.footnotes:
-        lines.append(r"\par\footnotesize " + r" \\ ".join(tex_escape(f"[{i}] {t}") for i, t in enumerate(view.footnotes, 1)))
+        lines.append(r"\par\footnotesize "
+                     + r" \\ ".join(tex_escape(f"[{i}] {t}") for i, t in enumerate(view.footnotes, 1)))
     lines.append(r"\end{table}")
     return "\n".join(lines) + "\n"
 
@@ -290,9 +292,9 @@ def render_csv(view: View) -> str:
     for system, label, cells in view.rows:
         for c in cells:
             ci = c.ci95 or [None, None]
-            w.writerow([csv_cell(v) for v in [system, label, c.column.label, c.output or "", "" if c.value is None else repr(c.value),
-                        c.n, c.n_total, c.n_failed, "" if ci[0] is None else repr(ci[0]),
-                        "" if ci[1] is None else repr(ci[1]),
+            w.writerow([csv_cell(v) for v in [system, label, c.column.label, c.output or "",
+                        "" if c.value is None else repr(c.value), c.n, c.n_total, c.n_failed,
+                        "" if ci[0] is None else repr(ci[0]), "" if ci[1] is None else repr(ci[1]),
                         ("not run" if not c.run else (c.reason or "")), c.comparable,
                         "" if c.paper is None else repr(c.paper.value), "" if c.paper is None else c.paper.provenance,
                         "" if c.delta is None else repr(c.delta)]])

@@ -118,7 +118,8 @@ TABLES: dict[str, TableSpec] = {
                   note="needs human ratings: `python -m eval.mos packets`, then `eval.run --table 4 --mos ANSWERS_DIR` "
                        "(docs/mos.md)"),
         TableSpec("5", "Table 5: audio-mapper feature aggregation (ablation)", (FID, IDSIM, LSE_C, LSE_D),
-                  (Row("ttsf-mapper-et", "w/o (energy & f~t): e_t only"), Row("ttsf-mapper-et-ft", "w/o energy: e_t + f~t"),
+                  (Row("ttsf-mapper-et", "w/o (energy & f~t): e_t only"),
+                   Row("ttsf-mapper-et-ft", "w/o energy: e_t + f~t"),
                    Row("ttsf", "Ours: e_t + f~t + energy")),
                   "lrs2_test_subset", "synth_test", "lrs2",
                   default_systems_synth=("gt", "ttsf-mapper-et", "ttsf-mapper-et-ft", "ttsf"),

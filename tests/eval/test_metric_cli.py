@@ -47,7 +47,8 @@ def test_mcd_on_folders_pairs_by_stem_and_reports_failed_items(clips, tmp_path, 
     code, result = _run(capsys, "mcd", "--gen", str(gen), "--ref", str(ref), "--option", "mode=dtw")
     assert code == 0
     assert result["backend"] == "pymcd" and result["paper_comparable"] is True
-    assert result["values"]["mcd"] == pytest.approx(Calculate_MCD("dtw").calculate_mcd(str(ref / "u1.wav"), str(gen / "u1.wav")))
+    assert result["values"]["mcd"] == pytest.approx(Calculate_MCD("dtw").calculate_mcd(str(ref / "u1.wav"),
+                                                                                        str(gen / "u1.wav")))
     assert result["n_items"] == 3 and result["n_scored"] == 1
     assert {f["id"]: f["code"] for f in result["failures"]} == {"u2": "silent_audio", "u3": "missing_input"}
     assert result["info"]["options"] == {"mode": "dtw"}

@@ -101,7 +101,8 @@ def test_corrupt_file_is_rejected_and_the_cache_notices_edits(root, monkeypatch)
     with pytest.raises(weights.CorruptWeights, match="sha256"):
         weights.locate("whisper_tiny")
     good = b"good weights"
-    _patch_table(monkeypatch, WeightsEntry("w", FileSpec("w.bin", hashlib.sha256(good).hexdigest()), ("x/y",), "l", "s"))
+    _patch_table(monkeypatch,
+                 WeightsEntry("w", FileSpec("w.bin", hashlib.sha256(good).hexdigest()), ("x/y",), "l", "s"))
     root.mkdir(exist_ok=True)
     (root / "w.bin").write_bytes(good)
     assert weights.locate("w") == root / "w.bin"  # hashed once, cached by (size, mtime)

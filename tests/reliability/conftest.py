@@ -189,7 +189,8 @@ def sandbox(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def base_env(sandbox) -> dict:
     ro = readonly_dir(sandbox)
-    return {"sandbox": str(sandbox), "out": str(sandbox / "out"), "ro": str(ro) if ro else "", "empty": str(sandbox / "emptydir"),
+    return {"sandbox": str(sandbox), "out": str(sandbox / "out"), "ro": str(ro) if ro else "",
+            "empty": str(sandbox / "emptydir"),
             "notes": str(sandbox / "notes.txt"), "emptyfile": str(sandbox / "empty.bin"),
             "latin1": str(sandbox / "latin1.txt"), "broken": str(sandbox / "broken.link"),
             "escape": str(sandbox / "escape.link"), "missing": str(sandbox / "missing" / "nothing.here"),

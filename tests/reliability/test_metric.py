@@ -84,7 +84,8 @@ TEXTS = [
     ("text-file-dir", [*WER, "--text-file", "{empty}"], r"--text-file .*emptydir is a directory"),
     ("text-file-latin1", [*WER, "--text-file", "{latin1}"], r"--text-file: transcript .*latin1.txt is not UTF-8"),
     ("text-file-empty", [*WER, "--text-file", "{emptyfile}"], r"--text-file is empty"),
-    ("text-file-broken-link", [*WER, "--text-file", "{broken}"], r"--text-file .*broken.link is a broken symbolic link"),
+    ("text-file-broken-link", [*WER, "--text-file", "{broken}"],
+     r"--text-file .*broken.link is a broken symbolic link"),
     ("text-and-text-file", [*WER, "--text", "a", "--text-file", "{notes}"], r"not allowed with argument --text"),
 ]
 

@@ -63,7 +63,8 @@ def _snapshot(root: Path) -> dict:
 
 RUN, KEY = "{root}/run", "{root}/study/key.json"
 CASES = [
-    ("packets raters -1", ["packets", "--run", RUN, "--systems", "a,b", "--raters", "-1", "--out", "{out}"], "--raters"),
+    ("packets raters -1", ["packets", "--run", RUN, "--systems", "a,b", "--raters", "-1", "--out", "{out}"],
+     "--raters"),
     ("packets raters 0", ["packets", "--run", RUN, "--systems", "a,b", "--raters", "0", "--out", "{out}"], "--raters"),
     ("packets raters text", ["packets", "--run", RUN, "--systems", "a,b", "--raters", "many", "--out", "{out}"],
      "--raters"),

@@ -158,7 +158,8 @@ def test_second_run_into_a_locked_folder_refuses_naming_the_holder(env, refused)
         record = {"pid": holder.pid, "host": socket.gethostname(), "started": "2026-01-01T00:00:00Z"}
         (run_dir / ".lock").write_text(json.dumps(record))
         refused(main, ("locked", [*BASE, "--run-id", "locked"],
-                       rf"run folder .*locked is in use by pid {holder.pid} on host .* since 2026-01-01T00:00:00Z"), env)
+                       rf"run folder .*locked is in use by pid {holder.pid} on host .* "
+                       r"since 2026-01-01T00:00:00Z"), env)
         assert json.loads((run_dir / ".lock").read_text()) == record  # the holder's lock is left alone
         assert sorted(p.name for p in run_dir.iterdir()) == [".lock"]  # nothing written by the refused run
     finally:
@@ -223,7 +224,8 @@ def test_markdown_and_tex_escape_hostile_names():
     assert "<script>" not in md and "&lt;script&gt;" in md and "\\|[x]\\(javascript:y)" in md
     assert "<b>" not in md and "&lt;b&gt;" in md
     tex = render(_results("a&b_%$#{}~^\\<x>|"), "tex")
-    assert r"a\&b\_\%\$\#\{\}\textasciitilde{}\textasciicircum{}\textbackslash{}\textless{}x\textgreater{}\textbar{}" in tex
+    assert (r"a\&b\_\%\$\#\{\}\textasciitilde{}\textasciicircum{}\textbackslash{}"
+            r"\textless{}x\textgreater{}\textbar{}") in tex
 
 
 def test_subprocess_run_id_escape_exit_code(env):

@@ -134,7 +134,8 @@ def test_integer_pcm_through_ffmpeg_is_scaled_to_unit_range(tmp_path, codec, suf
     x = np.sin(2 * np.pi * 440 * np.arange(SR) / SR).astype(np.float32) * 0.5
     wav = media.write_audio(tmp_path / "a.wav", x, SR)
     path = tmp_path / f"a.{suffix}"
-    subprocess.run(["ffmpeg", "-v", "error", "-i", str(wav), "-af", "pan=stereo|c0=c0|c1=c0", "-c:a", codec, str(path)], check=True)
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(wav), "-af", "pan=stereo|c0=c0|c1=c0", "-c:a", codec, str(path)],
+                   check=True)
     import av
 
     with av.open(str(path)) as container:
@@ -158,7 +159,8 @@ def test_mel_matches_librosa():
     assert m.shape == (80, 150) == (80, cfg.n_frames(24000))
     assert np.abs(m - ref).max() < 1e-5
     # another recipe: centred, power 2, log10
-    cfg2 = media.MelConfig(n_fft=512, win_length=400, hop_length=100, padding="center", power=2.0, log="log10", f_max=None)
+    cfg2 = media.MelConfig(n_fft=512, win_length=400, hop_length=100, padding="center", power=2.0, log="log10",
+                           f_max=None)
     m2 = media.mel(w, cfg2)
     ref2 = np.log10(np.maximum(librosa.feature.melspectrogram(
         y=w, sr=16000, n_fft=512, hop_length=100, win_length=400, center=True, pad_mode="reflect",

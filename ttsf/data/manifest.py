@@ -237,11 +237,13 @@ def read_text(item: Item, root: PathLike) -> str:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ManifestError(f"item {item.id}: cannot read transcript {item.text_source}: {exc.strerror or exc}") from exc
+        raise ManifestError(f"item {item.id}: cannot read transcript {item.text_source}: "
+                            f"{exc.strerror or exc}") from exc
     try:
         content = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ManifestError(f"item {item.id}: transcript {item.text_source} is not UTF-8 ({exc.reason} at byte {exc.start})") from exc
+        raise ManifestError(f"item {item.id}: transcript {item.text_source} is not UTF-8 "
+                            f"({exc.reason} at byte {exc.start})") from exc
     text = parse_lrs_text(content)
     if not text:
         raise ManifestError(f"item {item.id}: transcript {item.text_source} is empty")

@@ -45,5 +45,6 @@ class MotionConfig(DictConfig):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         bad = [x for x in self.mapper_inputs if x not in AUDIO_MAPPER_INPUTS]
         if bad or "e_t" not in self.mapper_inputs:
-            raise ValueError(f"mapper_inputs must contain 'e_t' and only {AUDIO_MAPPER_INPUTS}, got {self.mapper_inputs}")
+            raise ValueError(f"mapper_inputs must contain 'e_t' and only {AUDIO_MAPPER_INPUTS}, "
+                             f"got {self.mapper_inputs}")
 

@@ -113,7 +113,8 @@ def resume_training(last: Path, config_key: str, config: dict, parts: Mapping[st
     if recipe is not None and "recipe" in blob and dict(blob["recipe"]) != dict(recipe):
         changed = sorted(k for k in set(blob["recipe"]) | set(recipe) if blob["recipe"].get(k) != recipe.get(k))
         raise ValueError(f"{last}: train keys {changed} differ from the run being resumed "
-                         f"({ {k: blob['recipe'].get(k) for k in changed} } -> { {k: recipe.get(k) for k in changed} }); "
+                         f"({ {k: blob['recipe'].get(k) for k in changed} } -> "
+                         f"{ {k: recipe.get(k) for k in changed} }); "
                          "use another out_dir or --no-resume")
     if recipe is not None and "recipe" not in blob:
         log.warning("%s predates recorded training recipes: %s not checked", last, ", ".join(RECIPE_KEYS))

@@ -43,7 +43,8 @@ def build(config_path: Path, overrides: dict, need_stats: bool = True, sets: Opt
     train_cfg = dataclasses.replace(stage.train, **{k: v for k, v in overrides.items() if v is not None})
     data_cfg = stage.data
     manifest, root = data_cfg.resolve()
-    probe = TTSConfig.from_dict({k: v for k, v in model_fields.items() if k not in ("mel_mean", "mel_std", "n_speakers")}
+    probe = TTSConfig.from_dict({k: v for k, v in model_fields.items()
+                                 if k not in ("mel_mean", "mel_std", "n_speakers")}
                                 | ({"n_speakers": 1} if model_fields.get("cond_mode") == "speaker_embedding" else {}))
     utts, report = load_utterances(manifest, root, probe.mel, max_seconds=data_cfg.max_seconds, limit=data_cfg.limit)
     speakers = sorted({u.speaker for u in utts if u.speaker is not None})
@@ -57,7 +58,8 @@ def build(config_path: Path, overrides: dict, need_stats: bool = True, sets: Opt
         model_fields["mel_mean"], model_fields["mel_std"] = mean, std
     model_fields = {k: v for k, v in model_fields.items() if v is not None}
     cfg = TTSConfig.from_dict(model_fields)
-    return cfg, train_cfg, utts, speakers, {"manifest": str(manifest), "root": str(root), "sha256": report.manifest_sha256,
+    return cfg, train_cfg, utts, speakers, {"manifest": str(manifest), "root": str(root),
+                                            "sha256": report.manifest_sha256,
                                             "used": report.used, "skipped": report.skipped}
 
 
@@ -74,7 +76,8 @@ def resume_point(resume: str, last: Path, cfg, model, opt, config_path: Path) ->
         return None, 0, 0
     blob = read_checkpoint(resume_from)
     if blob["config"] != cfg.to_dict():
-        raise ValueError(f"{resume_from}: its model config differs from {config_path}; use --resume no or another out_dir")
+        raise ValueError(f"{resume_from}: its model config differs from {config_path}; "
+                         "use --resume no or another out_dir")
     model.load_state_dict(blob["model"])
     opt.load_state_dict(blob["optimizer"])
     torch.set_rng_state(blob["rng"])
@@ -143,7 +146,8 @@ def train(config_path: Path, overrides: dict, resume: str = "auto", export: Opti
     resume_from, step, epoch = resume_point(resume, last, cfg, model, opt, config_path)
     net = model
     if world > 1:
-        net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+        net = torch.nn.parallel.DistributedDataParallel(model,
+                                                        device_ids=[device.index] if device.type == "cuda" else None)
     spk_index = {s: i for i, s in enumerate(speakers)} if cfg.cond_mode == "speaker_embedding" else None
     csv_path = out / "losses.csv"
     if rank == 0 and (resume_from is None or not csv_path.exists()):  # a fresh run starts a fresh log
@@ -215,5 +219,6 @@ def main(argv=None) -> int:
                               "manifest_sha256": info["sha256"]}, sort_keys=False), end="")
         return 0
     res = train(args.config, overrides, args.resume, args.export, sets=sets)
-    print(json.dumps({k: v for k, v in res.items() if k != "losses"} | {"final_loss": res["losses"][-1] if res["losses"] else None}))
+    print(json.dumps({k: v for k, v in res.items() if k != "losses"}
+                     | {"final_loss": res["losses"][-1] if res["losses"] else None}))
     return 0

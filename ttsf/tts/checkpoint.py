@@ -39,7 +39,8 @@ def read_checkpoint(path: Union[str, os.PathLike]) -> dict:
             "configs/tts/synth_cpu.yaml` or use checkpoints/tts_synth.pt (see checkpoints/README.md)")
     blob = torch.load(path, map_location="cpu", weights_only=True)
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
-        raise ValueError(f"{path}: not a ttsf TTS checkpoint (format {blob.get('format') if isinstance(blob, dict) else None!r})")
+        raise ValueError(f"{path}: not a ttsf TTS checkpoint "
+                         f"(format {blob.get('format') if isinstance(blob, dict) else None!r})")
     return blob
 
 

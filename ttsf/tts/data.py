@@ -36,7 +36,8 @@ class LoadReport:
 
 
 def load_utterances(manifest_path: Path, root: Path, mel_cfg: MelConfig, frontend=None,
-                    max_seconds: Optional[float] = None, limit: Optional[int] = None) -> tuple[list[Utterance], LoadReport]:
+                    max_seconds: Optional[float] = None,
+                    limit: Optional[int] = None) -> tuple[list[Utterance], LoadReport]:
     """Read every item of a manifest; unusable items are skipped and listed with the reason."""
     from ttsf.data.manifest import ManifestError, load_manifest, read_text, resolve
     from ttsf.tts.normalise import TextError
@@ -98,7 +99,8 @@ def collate(utts: Sequence[Utterance], speaker_index: Optional[dict] = None) -> 
     return out
 
 
-def batch_indices(n: int, batch_size: int, generator: torch.Generator, rank: int = 0, world: int = 1) -> Iterator[list[int]]:
+def batch_indices(n: int, batch_size: int, generator: torch.Generator, rank: int = 0,
+                  world: int = 1) -> Iterator[list[int]]:
     """Shuffled batches of indices (one epoch); with ``world > 1`` each rank gets every world-th batch."""
     order = torch.randperm(n, generator=generator).tolist()
     batches = [order[i: i + batch_size] for i in range(0, n, batch_size)]

@@ -159,7 +159,8 @@ class UNetDecoder(nn.Module):
             cout = rev[i + 1] if i + 1 < len(rev) else channels[0]
             self.up.append(Level(2 * c, cout, **kw))
             last = i == len(rev) - 1
-            self.upsample.append(nn.Conv1d(cout, cout, 3, padding=1) if last else nn.ConvTranspose1d(cout, cout, 4, 2, 1))
+            self.upsample.append(nn.Conv1d(cout, cout, 3, padding=1) if last
+                                 else nn.ConvTranspose1d(cout, cout, 4, 2, 1))
         self.final = Block(channels[0], channels[0])
         self.proj = nn.Conv1d(channels[0], n_mels, 1)
 

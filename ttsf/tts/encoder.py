@@ -83,8 +83,10 @@ class TransformerEncoder(nn.Module):
         super().__init__()
         self.attn = nn.ModuleList(RopeSelfAttention(channels, heads, dropout) for _ in range(layers))
         self.norm1 = nn.ModuleList(ChannelNorm(channels) for _ in range(layers))
-        self.ff1 = nn.ModuleList(nn.Conv1d(channels, filter_channels, kernel, padding=kernel // 2) for _ in range(layers))
-        self.ff2 = nn.ModuleList(nn.Conv1d(filter_channels, channels, kernel, padding=kernel // 2) for _ in range(layers))
+        self.ff1 = nn.ModuleList(nn.Conv1d(channels, filter_channels, kernel, padding=kernel // 2)
+                                 for _ in range(layers))
+        self.ff2 = nn.ModuleList(nn.Conv1d(filter_channels, channels, kernel, padding=kernel // 2)
+                                 for _ in range(layers))
         self.norm2 = nn.ModuleList(ChannelNorm(channels) for _ in range(layers))
         self.drop = nn.Dropout(dropout)
 

@@ -118,7 +118,8 @@ class Synthesizer:
         wav = self.vocoder(mel)[0].numpy().astype(np.float32)
         feats = {k: (v[0, ..., :n] if k in ("f_tilde", "energy") else v[0]) for k, v in out["features"].items()
                  if k != "mel_lengths"}
-        settings = {"n_steps": n_steps or self.cfg.n_steps, "temperature": self.cfg.temperature if temperature is None else temperature,
+        settings = {"n_steps": n_steps or self.cfg.n_steps,
+                    "temperature": self.cfg.temperature if temperature is None else temperature,
                     "length_scale": length_scale, "seed": int(seed), "speaker": speaker, "checkpoint": self.checkpoint,
                     "vocoder": self.vocoder.describe()}
         return SynthesisResult(wav, self.vocoder.sample_rate, mel[0], feats | {"mel_length": n}, tokens, settings)
@@ -177,7 +178,8 @@ def main(argv=None) -> int:
         print(f"error: {one_line(exc)}", file=sys.stderr)
         return 2
     print(strict_json({"out": str(args.out), "seconds": round(len(res.wav) / res.sample_rate, 3),
-                       "mel_frames": res.features["mel_length"]} | {k: v for k, v in res.settings.items() if k != "vocoder"}))
+                       "mel_frames": res.features["mel_length"]}
+                      | {k: v for k, v in res.settings.items() if k != "vocoder"}))
     return 0
 
 

@@ -48,7 +48,8 @@ class Vocoder:
     @torch.inference_mode()
     def __call__(self, mel: torch.Tensor) -> torch.Tensor:
         if mel.dim() != 3 or mel.shape[1] != self.mel_config.n_mels:
-            raise VocoderError(f"{self.name}: mel must be (batch, {self.mel_config.n_mels}, frames), got {tuple(mel.shape)}")
+            raise VocoderError(f"{self.name}: mel must be (batch, {self.mel_config.n_mels}, frames), "
+                               f"got {tuple(mel.shape)}")
         if not torch.isfinite(mel).all():
             raise VocoderError(f"{self.name}: mel contains NaN or infinite values")
         wav = self._generate(mel.float())

@@ -272,7 +272,8 @@ ENTRIES: tuple[WeightsEntry, ...] = (
     ),
     WeightsEntry(
         name="resemblyzer",
-        file=FileSpec("pretrained.pt", "39373b86598fa3da9fcddee6142382efe09777e8d37dc9c0561f41f0070f134e", size=17_090_379),
+        file=FileSpec("pretrained.pt", "39373b86598fa3da9fcddee6142382efe09777e8d37dc9c0561f41f0070f134e",
+                      size=17_090_379),
         backends=("csim/resemblyzer",),
         licence="Apache-2.0 (resemble-ai/Resemblyzer)",
         source="pip package Resemblyzer 0.1.4 (GE2E d-vector)",
@@ -281,7 +282,8 @@ ENTRIES: tuple[WeightsEntry, ...] = (
     ),
     WeightsEntry(
         name="whisper_base_ct2",
-        file=FileSpec("model.bin", "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57", size=145_217_607),
+        file=FileSpec("model.bin", "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57",
+                      size=145_217_607),
         companions=(
             FileSpec("config.json", "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a"),
             FileSpec("tokenizer.json", "7e146198186d5e3b9ce7d9d7f131b69b44569eaed9ad64a5516629a6c6a865c4"),
@@ -324,8 +326,10 @@ ENTRIES: tuple[WeightsEntry, ...] = (
             size=99_693_937,
         ),
         backends=("lse/landmark_cca",),
-        licence="dlib model file (iBUG 300-W training images: non-commercial research use; see face_recognition_models)",
-        source="pip package face-recognition-models 0.3.0 (dlib 68-point shape predictor); run by dlib-bin 20.0.1.post1",
+        licence="dlib model file (iBUG 300-W training images: non-commercial research use; "
+                "see face_recognition_models)",
+        source="pip package face-recognition-models 0.3.0 (dlib 68-point shape predictor); "
+               "run by dlib-bin 20.0.1.post1",
         package="face_recognition_models",
         package_path="models/shape_predictor_68_face_landmarks.dat",
     ),

@@ -47,7 +47,8 @@ def harvest(wav: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
     x = np.asarray(wav, dtype=np.float64)
     f0, t = pyworld.harvest(x, int(sample_rate), f0_floor=F0_FLOOR, f0_ceil=F0_CEIL, frame_period=FRAME_PERIOD_MS)
     sp = pyworld.cheaptrick(x, f0, t, int(sample_rate))
-    mc = pysptk.sptk.mcep(sp, order=ORDER, alpha=mcep_alpha(sample_rate), maxiter=0, etype=1, eps=1.0e-8, min_det=0.0, itype=3)
+    mc = pysptk.sptk.mcep(sp, order=ORDER, alpha=mcep_alpha(sample_rate), maxiter=0, etype=1, eps=1.0e-8, min_det=0.0,
+                          itype=3)
     return f0, mc
 
 

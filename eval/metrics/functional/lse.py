@@ -84,7 +84,8 @@ def audio_embeddings(net, audio: np.ndarray, count: int, batch_size: int = 20, d
     cc = torch.from_numpy(mfcc(audio).T.copy()).float()  # (13, M)
     out = []
     for start in range(0, count, batch_size):
-        mf = torch.stack([cc[None, :, 4 * v:4 * v + AUDIO_WINDOW] for v in range(start, min(count, start + batch_size))])
+        mf = torch.stack([cc[None, :, 4 * v:4 * v + AUDIO_WINDOW]
+                          for v in range(start, min(count, start + batch_size))])
         out.append(net.forward_aud(mf.to(device)).cpu())
     return torch.cat(out)
 

@@ -50,7 +50,8 @@ def mcep(wav22k: np.ndarray) -> np.ndarray:
     import pysptk
     import pyworld
 
-    _, sp, _ = pyworld.wav2world(np.asarray(wav22k, dtype=np.float64), fs=SAMPLE_RATE, frame_period=FRAME_PERIOD_MS, fft_size=FFT_SIZE)
+    _, sp, _ = pyworld.wav2world(np.asarray(wav22k, dtype=np.float64), fs=SAMPLE_RATE, frame_period=FRAME_PERIOD_MS,
+                                 fft_size=FFT_SIZE)
     return pysptk.sptk.mcep(sp, order=ORDER, alpha=ALPHA, maxiter=0, etype=1, eps=1.0e-8, min_det=0.0, itype=3)
 
 

@@ -47,7 +47,8 @@ def preprocess(wav: np.ndarray, sample_rate: int) -> np.ndarray:
     """Resemblyzer preprocessing of mono float audio ``(samples,)`` -> 16 kHz ``(samples',)``."""
     from resemblyzer.audio import preprocess_wav
 
-    return preprocess_wav(np.asarray(wav, dtype=np.float32), source_sr=int(sample_rate) if sample_rate != SAMPLE_RATE else None)
+    return preprocess_wav(np.asarray(wav, dtype=np.float32),
+                          source_sr=int(sample_rate) if sample_rate != SAMPLE_RATE else None)
 
 
 @torch.no_grad()

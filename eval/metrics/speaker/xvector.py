@@ -2,7 +2,8 @@
 
 Needs the optional packages ``speechbrain`` and ``torchaudio`` (not installed by
 ttsf-bench; torchaudio has no release for the torch 2.14.1 ttsf-bench pins, so this
-backend runs only in an environment with a matching torch/torchaudio pair) and the five files of the Hugging Face repo ``speechbrain/spkrec-xvect-voxceleb``
+backend runs only in an environment with a matching torch/torchaudio pair) and the five
+files of the Hugging Face repo ``speechbrain/spkrec-xvect-voxceleb``
 (``hyperparams.yaml``, ``embedding_model.ckpt``, ``mean_var_norm_emb.ckpt``,
 ``classifier.ckpt``, ``label_encoder.txt``) in one local folder (registry entry
 ``xvect_voxceleb``; ``python -m eval.weights where xvect_voxceleb``). Nothing is fetched
@@ -36,7 +37,8 @@ class XVectorEncoder:
             except ImportError as exc:
                 raise ImportError(f"{INSTALL_HINT} (import failed: {exc})") from exc
         folder = Path(folder)
-        self.model = EncoderClassifier.from_hparams(source=str(folder), savedir=str(folder), run_opts={"device": device})
+        self.model = EncoderClassifier.from_hparams(source=str(folder), savedir=str(folder),
+                                                    run_opts={"device": device})
 
     def embed(self, wav: np.ndarray) -> np.ndarray:
         import torch

@@ -16,7 +16,7 @@ from eval.data.selection import seeded_choice, seeded_subset
 from ttsf import media
 
 REPO = Path(__file__).resolve().parents[3]
-OFFICIAL = [l.split()[0] for l in (REPO / "splits/lists/lrs2_test.txt").read_text().splitlines()]
+OFFICIAL = [line.split()[0] for line in (REPO / "splits/lists/lrs2_test.txt").read_text().splitlines()]
 
 
 def test_lrs2_manifest_has_exactly_the_official_ids():

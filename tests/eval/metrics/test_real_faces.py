@@ -225,7 +225,8 @@ def _same_reencoded_other(metric_name: str, segments: dict, output: str) -> tupl
     for i, stem in enumerate(stems):
         nxt = stems[(i + 1) % len(stems)]
         reenc.append(metric.update(Sample(stem, gen_audio=segments[stem][1], ref_audio=segments[stem][0]))[output])
-        other.append(metric.update(Sample(stem + ":x", gen_audio=segments[nxt][0], ref_audio=segments[stem][0]))[output])
+        other.append(metric.update(Sample(stem + ":x", gen_audio=segments[nxt][0],
+                                          ref_audio=segments[stem][0]))[output])
     return np.array(reenc), np.array(other)
 
 

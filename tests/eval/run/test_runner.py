@@ -44,7 +44,8 @@ def test_run_scores_gt_and_still_with_real_values(corpus4, fake_path, tmp_path):
     wavs = [still_dir / f"{it['id']}.wav" for it in items]
     mp4s = [still_dir / f"{it['id']}.mp4" for it in items]
     assert all(p.is_file() for p in wavs + mp4s)
-    assert res["scores"]["still"]["fake_rms"]["value"] == pytest.approx(np.mean([audio_rms(p) for p in wavs]), abs=1e-12)
+    assert res["scores"]["still"]["fake_rms"]["value"] == pytest.approx(np.mean([audio_rms(p) for p in wavs]),
+                                                                        abs=1e-12)
     # the still video repeats the source frame: its frame means barely vary, the reference's do not match exactly
     gen = np.concatenate([frame_means(p) for p in mp4s])
     ref = np.concatenate([frame_means(corpus4 / it["ref_video"]) for it in items])
@@ -185,7 +186,8 @@ def test_fid_gets_a_paired_clip_bootstrap_ci(corpus4, tmp_path):
     assert still["ci_method"] == (f"percentile paired clip bootstrap over items (B={BOOTSTRAP_RESAMPLES}), "
                                   "within-clip scatter pooled")
     boot = res["details"]["still"]["fid"]["bootstrap"]
-    assert boot["items"] == 4 and boot["resamples"] == BOOTSTRAP_RESAMPLES and boot["seed"] == 0 and boot["ci95"] == [lo, hi]
+    assert boot["items"] == 4 and boot["resamples"] == BOOTSTRAP_RESAMPLES
+    assert boot["seed"] == 0 and boot["ci95"] == [lo, hi]
     # gt scores the references against themselves: paired resamples stay identical, so the CI is ~[0, 0]
     assert gt["ci95"] is not None and max(abs(x) for x in gt["ci95"]) < 1e-3 * still["value"]
     # bootstrap=0: same per-item state (reused from the checkpoints), no CI, the reason recorded

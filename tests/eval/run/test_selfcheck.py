@@ -6,8 +6,6 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
-
 from eval.run import selfcheck
 
 REAL = Path(__file__).resolve().parents[2] / "data" / "real_av"

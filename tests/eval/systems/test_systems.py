@@ -75,7 +75,8 @@ def test_dir_system_finds_outputs_by_id(tiny, tmp_path):
 
 
 def test_registry_names_and_typos(monkeypatch, tmp_path):
-    assert {"gt", "still", "still-tts", "sadtalker", "sadtalker-tts", "facetts", "ttsf", "ttsf-tts"} <= set(REGISTRY.names())
+    assert ({"gt", "still", "still-tts", "sadtalker", "sadtalker-tts", "facetts", "ttsf", "ttsf-tts"}
+            <= set(REGISTRY.names()))
     with pytest.raises(UnknownName, match="Did you mean: still"):
         create("stil")
     # still-tts is ready exactly when its speech system (ttsf-tts) is

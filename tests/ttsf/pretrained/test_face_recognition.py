@@ -59,7 +59,8 @@ def _check_gradients(net: nn.Module, x: torch.Tensor) -> None:
     """Gradients reach the input and match a central finite difference (float64)."""
     net = net.double()
     x = x.double().requires_grad_(True)
-    target = torch.randn(x.shape[0], net(x[:1]).shape[1], dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    target = torch.randn(x.shape[0], net(x[:1]).shape[1], dtype=torch.float64,
+                         generator=torch.Generator().manual_seed(0))
 
     def f(inp):
         return (1 - torch.nn.functional.cosine_similarity(net(inp), target, dim=1)).mean()

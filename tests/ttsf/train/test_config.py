@@ -64,5 +64,6 @@ def test_face_and_joint_sections_are_validated_whichever_way_they_come_in(tmp_pa
     bad.write_text("stage: face\nlosses: {sinc: none}\n")
     with pytest.raises(ValueError, match=r"unknown losses keys \['sinc'\] \(did you mean 'sinc' -> 'sync'"):
         load_stage_config(bad)
-    assert load_stage_config(ROOT / "configs" / "face" / "synth_ci.yaml", {"init.face": "x.pt"}).init == {"face": "x.pt"}
+    assert (load_stage_config(ROOT / "configs" / "face" / "synth_ci.yaml", {"init.face": "x.pt"}).init
+            == {"face": "x.pt"})
     assert isinstance(load_stage_config(ROOT / "configs" / "face" / "synth_ci.yaml"), AVStageConfig)

@@ -125,7 +125,7 @@ def test_bf16_autocast_on_cpu_is_deterministic(tiny_corpus, tmp_path):
         res = train(read_config(CONFIG, _overrides(tiny_corpus, tmp_path / name, **{"train.batch_size": 2,
                                                                                    "train.amp": amp})), resume=False)
         runs[name] = (res["history"][-1]["loss"], _state(tmp_path / name / "last.pt"))
-    (loss_a, (wa, ga)), (loss_b, (wb, gb)), (loss_f, (wf, gf)) = runs["a"], runs["b"], runs["fp32"]
+    (loss_a, (wa, _)), (loss_b, (wb, _)), (loss_f, (wf, _)) = runs["a"], runs["b"], runs["fp32"]
     assert loss_a == loss_b and all(torch.equal(wa[k], wb[k]) for k in wa)  # deterministic
     assert all(wa[k].shape == wf[k].shape and wa[k].dtype == wf[k].dtype == torch.float32
                for k in wa if wa[k].is_floating_point())  # fp32 master weights, same shapes

@@ -96,7 +96,8 @@ def test_paper_recipe_two_steps_resume_and_synthesise(tiny_corpus, tmp_path, cap
     # 3. joint (configs/joint/lrs3_paper.yaml) from both
     joint_out = runs / "joint_lrs3"
     joint_args = ["joint", "--config", str(REPO / "configs/joint/lrs3_paper.yaml"),
-                  *_sets({**FACE_CPU, **CPU, "train.batch_size": 1, "data.root": str(lrs3), "train.out_dir": str(joint_out),
+                  *_sets({**FACE_CPU, **CPU, "train.batch_size": 1, "data.root": str(lrs3),
+                          "train.out_dir": str(joint_out),
                           "init.tts": str(runs / "tts_lrs3" / "last.pt"), "init.face": str(face_out / "face.pt")})]
     assert train_main([*joint_args, "train.steps=2"]) == 0
     assert _step(joint_out / "last.pt") == 2

