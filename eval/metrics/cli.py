@@ -236,8 +236,9 @@ def score(name: str, backend: Optional[str], samples: list[Sample], device: str 
     reason = None
     try:
         values = dict(metric.compute())
-    except ItemError as error:
+    except ItemError as error:  # no item scored: every output is missing (None, never 0), with the reason
         reason = error.reason
+        values = {out: None for out in (metric.spec.outputs or (name,))}
     info = dict(getattr(metric, "info", {}) or {})
     if info.get("weights_sha256") is None:
         info["weights_sha256"] = getattr(metric, "weights_sha256", None)

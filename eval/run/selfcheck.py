@@ -150,19 +150,19 @@ def score_clips(backend: str, clips: list[Clip], shift: int, work: Path,
     from eval.metrics.base import ItemError
     from eval.metrics.sample import Sample
 
-    metric = create("lse", backend=backend)
+    metric = create("lse", backend=backend)  # per-item scores only (score, not update): each clip is scored three times
     rows = []
     for clip in clips:
         row: dict = {"id": clip.id}
         try:
             gt = Sample(clip.id, gen_video=clip.video)
-            row["gt"] = _pick(metric.update(gt))
+            row["gt"] = _pick(metric.score(gt))
             speech = audio(gt, "gen_audio", 16000)
             shared = {k: v for k, v in gt.cache.items() if not k.startswith("audio:")}
             for frames in (shift, -shift):
                 wav = _shifted_wav(clip, frames, speech, work)
                 moved = Sample(clip.id, gen_video=clip.video, gen_audio=wav, cache=dict(shared))
-                row[f"{frames:+d}"] = _pick(metric.update(moved))
+                row[f"{frames:+d}"] = _pick(metric.score(moved))
         except ItemError as exc:
             row = {"id": clip.id, "error": f"{exc.code}: {exc}"}
         rows.append(row)

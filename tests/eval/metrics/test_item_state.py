@@ -107,4 +107,4 @@ def test_the_empty_corpus_reaches_the_single_metric_cli_as_a_missing_value(monke
     monkeypatch.setattr(Diversity, "score", no_face)
     result = score("diversity", "whenet", [Sample("item-0")])
     assert result["missing"] == {"diversity": "no item was scored by diversity"}
-    assert result["values"] == {} and result["n_failed"] == 1
+    assert result["values"] == {"diversity": None} and result["n_failed"] == 1
