@@ -18,8 +18,10 @@ Diversity column towards zero; ``preprocess="full"`` (pastes the face back into 
 image; README recommends it only with ``--still``) uses ``mapping_00109`` instead of
 ``mapping_00229``.
 
-Not run here: its environment (SadTalker's own pins) was not built on this machine and its
-face detector (facexlib RetinaFace) finds no face with random weights; see docs/baselines.md.
+Environment: an overlay on ttsf-bench's interpreter with NumPy 1.23.5 and the pins below
+(``env.notes`` says why each differs from requirements.txt). Ran end to end here through the
+contract test with placeholder weights, whose face detector and landmark nets are crafted
+(random ones find no face; baselines/upstream/placeholder_sadtalker.py); see docs/baselines.md.
 """
 
 from __future__ import annotations
@@ -58,23 +60,29 @@ class SadTalker(ExternalBaseline):
                    url="https://github.com/xinntao/facexlib/releases/download/v0.1.0/detection_Resnet50_Final.pth"),
     )
     image_size = 256
+    #: the face renderer costs seconds of CPU per frame (docs/baselines.md): a long clip on a shared CPU
+    #: outlasts the default half hour
+    timeout_s = 7200.0
     env = EnvSpec(
         "overlay",
-        pins=("numpy==1.26.4", "librosa==0.9.2", "resampy==0.4.3", "pydub==0.25.1", "kornia==0.6.8", "yacs==0.1.8", "easydict==1.13",
-              "facexlib==0.3.0", "basicsr==1.4.2", "gfpgan==1.3.8", "safetensors==0.4.5", "imageio-ffmpeg==0.6.0",
+        pins=("numpy==1.23.5", "scipy==1.10.1", "scikit-image==0.20.0", "numba==0.57.1", "librosa==0.9.2",
+              "resampy==0.4.3", "pydub==0.25.1", "kornia==0.6.8", "yacs==0.1.8", "easydict==1.13", "facexlib==0.3.0", "basicsr==1.4.2", "gfpgan==1.3.8", "safetensors==0.4.5", "imageio-ffmpeg==0.6.0",
               "opencv-python==4.10.0.84"),
         notes=(
-            "overlay on ttsf-bench's interpreter (torch==2.14.1, torchvision==0.29.1, numpy 2.4, scipy 1.17, "
-            "scikit-image 0.26, imageio 2.38, av, tqdm, PyYAML, joblib, numba): a fresh venv would pull a second "
+            "overlay on ttsf-bench's interpreter (torch==2.14.1, torchvision==0.29.1, imageio 2.38, av, tqdm, "
+            "PyYAML, joblib, Pillow): a fresh venv would pull a second "
             "torch 2.14.1 with its ~4 GB of nvidia-* wheels from the index (the torch wheel on the index is the "
-            "CUDA one); requirements.txt pins (numpy 1.23.4, scipy 1.10.1, scikit-image 0.19.3, imageio 2.19.3, "
-            "joblib 1.1.0) have no cp311 wheels or conflict (scikit-image>=0.22 needs imageio>=2.27); the "
-            "inference code runs unchanged under compat.py (np.float etc. restored, torchvision's "
+            "CUDA one); requirements.txt pins (scikit-image 0.19.3, joblib 1.1.0, resampy 0.3.1) have no cp311 "
+            "wheels; the inference code runs unchanged under compat.py (np.float etc. restored, torchvision's "
             "functional_tensor aliased)",
-            "numpy==1.26.4 (requirements.txt: 1.23.4, no cp311 wheel; 1.26.4 is the last 1.x): "
-            "src/face3d/util/preprocess.py calls float() on 1-element arrays, a TypeError under ttsf-bench's "
-            "NumPy 2.4; torch/scipy/scikit-image/opencv built against NumPy 2 run on 1.26 (pip warns that "
-            "opencv-python-headless 5 and pandas 3 want numpy>=2: SadTalker's inference imports neither)",
+            "numpy==1.23.5 (requirements.txt: 1.23.4; opencv-python 4.10 wants >=1.23.5 on Python 3.11): SadTalker "
+            "needs NumPy < 1.24: src/face3d/util/preprocess.py builds np.array([w0, h0, s, t[0], t[1]]) from "
+            "1-element arrays (ValueError from 1.24) and calls float() on them (TypeError in NumPy 2.4); "
+            "torch/opencv/imageio from ttsf-bench run on it (pip warns that opencv-python-headless 5, pandas 3 "
+            "and ml-dtypes want numpy>=2: SadTalker's inference imports none of them)",
+            "scipy==1.10.1 (as requirements.txt), scikit-image 0.19.3 -> 0.20.0 (0.19.3 has no cp311 wheel), "
+            "numba==0.57.1 (first with Python 3.11, still NumPy 1.23): ttsf-bench's scipy 1.17 / scikit-image 0.26 "
+            "/ numba 0.68 need NumPy >= 1.24",
             "torch: README says torch 1.12.1; 2.14.1 here (the only torch on this machine)",
             "librosa==0.9.2 kept (as requirements.txt): src/utils/audio.py calls librosa.filters.mel(hp.sample_rate, "
             "hp.n_fft, ...) positionally, keyword-only from 0.10",
