@@ -264,8 +264,9 @@ def check(adapter: ExternalBaseline) -> tuple[bool, list[str]]:
             lines.append(f"MISSING checkpoint: {path} ({want}; {where})")
         elif is_placeholder(path):
             ok = False
-            lines.append(f"PLACEHOLDER checkpoint: {path} is random-init (tests only; refused without "
-                         f"--allow-placeholder); real one: {want}; {where}")
+            lines.append(f"PLACEHOLDER checkpoint: {path} is a placeholder (random-init, or crafted where "
+                         f"docs/baselines.md says; tests only; refused without --allow-placeholder); real one: "
+                         f"{want}; {where}")
         elif (ck.sha256 and adapter._sha(path) != ck.sha256) or (
                 ck.sha256_prefix and not adapter._sha(path).startswith(ck.sha256_prefix)):
             ok = False

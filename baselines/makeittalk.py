@@ -16,9 +16,10 @@ one at a time (a lock file in the checkout). ``setup`` moves the upstream's demo
 paths are passed explicitly (the pinned commit's default ``--load_G_name`` is
 ``ckpt_116_i2i_comb.pth``; the previous commit defaulted to a file that is not published).
 
-Environment: the upstream pins Python 3.6-era packages (requirements.txt) that have no
-Python 3.11 wheels here; ``baselines/docker/makeittalk.Dockerfile`` (untested: no Docker on
-this machine) rebuilds that environment; the adapter runs it through ``docker run`` when
+Environment: the upstream targets Python 3.6 (README; requirements.txt is unpinned); on
+Python 3.11 here ``pynormalize`` cannot be installed and ``face_alignment`` needs network
+downloads (see ``env.notes`` and docs/baselines.md); ``baselines/docker/makeittalk.Dockerfile``
+(untested: no Docker daemon on this machine) rebuilds a 3.6 environment; the adapter runs it through ``docker run`` when
 ``TTSF_MAKEITTALK_DOCKER_IMAGE`` names the built image.
 """
 
@@ -57,12 +58,15 @@ class MakeItTalk(ExternalBaseline):
     env = EnvSpec(
         "docker",
         notes=(
-            "requirements.txt pins Python 3.6-era wheels; on Python 3.11 here `pip download --only-binary=:all:` "
-            "finds none for opencv-python==4.4.0.46, scikit-learn==0.23.2, pysptk==0.1.18, pyworld==0.2.12",
-            "face_alignment==1.1.1 installs, but later releases renamed LandmarksType._3D (used by "
-            "main_end2end.py) to THREE_D: a 3.11 port needs code changes, not only pins",
-            "the Dockerfile keeps the upstream's Python 3.6 pins and adds torch==1.7.1 CPU (README names no torch "
-            "version; 1.7.1 was current at the pinned commit); untested here (no Docker)",
+            "requirements.txt at fad2fe46 is unpinned (README: Python 3.6; quick_demo.ipynb's Colab install shows "
+            "face_alignment 1.1.1, librosa 0.6.3, pysptk 0.1.18, pyworld 0.2.12, resemblyzer 0.1.1.dev0, "
+            "pynormalize 0.1.4, torch 1.7.0)",
+            "Python 3.11 here: `pip install --dry-run face_alignment==1.1.1 pysptk resemblyzer pynormalize "
+            "ffmpeg-python pydub` -> 'No matching distribution found for pynormalize' (imported at module level by "
+            "src/autovc/AutoVC_mel_Convertor_retrain_version.py); the rest resolves (pysptk, webrtcvad: sdists)",
+            "face_alignment downloads its S3FD/3D-FAN weights at first use (no network here; random S3FD weights "
+            "find no face)",
+            "the Dockerfile rebuilds a Python 3.6 env with torch==1.7.1 CPU; untested here (docker client, no daemon)",
         ),
         imports=("torch", "face_alignment", "librosa", "pysptk", "pyworld", "resemblyzer", "pynormalize", "cv2"),
         dockerfile="baselines/docker/makeittalk.Dockerfile",

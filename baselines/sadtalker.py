@@ -18,8 +18,10 @@ Diversity column towards zero; ``preprocess="full"`` (pastes the face back into 
 image; README recommends it only with ``--still``) uses ``mapping_00109`` instead of
 ``mapping_00229``.
 
-Not run here: its environment (SadTalker's own pins) was not built on this machine and its
-face detector (facexlib RetinaFace) finds no face with random weights; see docs/baselines.md.
+Environment: an overlay on ttsf-bench's interpreter with NumPy 1.23.5 and the pins below
+(``env.notes`` says why each differs from requirements.txt). Ran end to end here through the
+contract test with placeholder weights, whose face detector and landmark nets are crafted
+(random ones find no face; baselines/upstream/placeholder_sadtalker.py); see docs/baselines.md.
 """
 
 from __future__ import annotations
@@ -58,27 +60,49 @@ class SadTalker(ExternalBaseline):
                    url="https://github.com/xinntao/facexlib/releases/download/v0.1.0/detection_Resnet50_Final.pth"),
     )
     image_size = 256
+    #: the face renderer costs seconds of CPU per frame (docs/baselines.md): a long clip on a shared CPU
+    #: outlasts the default half hour
+    timeout_s = 7200.0
     env = EnvSpec(
-        "venv",
-        pins=("torch==2.14.1", "torchvision==0.29.1", "numpy==1.26.4", "scipy==1.11.4", "librosa==0.9.2",
-              "numba==0.59.1", "resampy==0.4.3", "pydub==0.25.1", "kornia==0.6.8", "yacs==0.1.8", "PyYAML==6.0.2",
-              "joblib==1.3.2", "scikit-image==0.22.0", "facexlib==0.3.0", "basicsr==1.3.3.3", "gfpgan==1.3.8",
-              "imageio==2.19.3", "imageio-ffmpeg==0.4.7", "av==12.3.0", "safetensors==0.4.5", "tqdm==4.66.5",
+        "overlay",
+        pins=("numpy==1.23.5", "scipy==1.10.1", "scikit-image==0.20.0", "numba==0.57.1", "librosa==0.9.2",
+              "resampy==0.4.3", "pydub==0.25.1", "kornia==0.6.8", "yacs==0.1.8", "easydict==1.13", "facexlib==0.3.0", "basicsr==1.4.2", "gfpgan==1.3.8", "safetensors==0.4.5", "imageio-ffmpeg==0.6.0",
               "opencv-python==4.10.0.84"),
         notes=(
-            "NOT built or run on this machine (a fresh venv with torch is ~5.5 GB); the pins are SadTalker's "
-            "requirements.txt moved to the oldest releases with cp311 wheels",
-            "torch==2.14.1/torchvision==0.29.1 (README: torch 1.12.1): the only torch wheels here",
-            "numpy 1.23.4 -> 1.26.4, scipy 1.10.1 -> 1.11.4, scikit-image 0.19.3 -> 0.22.0: first with cp311 wheels "
-            "(pip download --only-binary: 'no matching distribution' for 0.19.3 on Python 3.11)",
-            "librosa==0.9.2 kept: SadTalker calls librosa.filters.mel with positional arguments (keyword-only "
-            "from 0.10)",
-            "basicsr 1.4.2 -> 1.3.3.3: 1.4.2 is an sdist only here; basicsr imports "
-            "torchvision.transforms.functional_tensor, gone from torchvision 0.17+: expect to alias it",
-            "dlib-bin, gradio, face_alignment: left out (webui / not imported by inference.py)",
+            "overlay on ttsf-bench's interpreter (torch==2.14.1, torchvision==0.29.1, imageio 2.38, av, tqdm, "
+            "PyYAML, joblib, Pillow): a fresh venv would pull a second "
+            "torch 2.14.1 with its ~4 GB of nvidia-* wheels from the index (the torch wheel on the index is the "
+            "CUDA one); requirements.txt pins (scikit-image 0.19.3, joblib 1.1.0, resampy 0.3.1) have no cp311 "
+            "wheels; the inference code runs unchanged under compat.py (np.float etc. restored, torchvision's "
+            "functional_tensor aliased)",
+            "numpy==1.23.5 (requirements.txt: 1.23.4; opencv-python 4.10 wants >=1.23.5 on Python 3.11): SadTalker "
+            "needs NumPy < 1.24: src/face3d/util/preprocess.py builds np.array([w0, h0, s, t[0], t[1]]) from "
+            "1-element arrays (ValueError from 1.24) and calls float() on them (TypeError in NumPy 2.4); "
+            "torch/opencv/imageio from ttsf-bench run on it (pip warns that opencv-python-headless 5, pandas 3 "
+            "and ml-dtypes want numpy>=2: SadTalker's inference imports none of them)",
+            "scipy==1.10.1 (as requirements.txt), scikit-image 0.19.3 -> 0.20.0 (0.19.3 has no cp311 wheel), "
+            "numba==0.57.1 (first with Python 3.11, still NumPy 1.23): ttsf-bench's scipy 1.17 / scikit-image 0.26 "
+            "/ numba 0.68 need NumPy >= 1.24",
+            "torch: README says torch 1.12.1; 2.14.1 here (the only torch on this machine)",
+            "librosa==0.9.2 kept (as requirements.txt): src/utils/audio.py calls librosa.filters.mel(hp.sample_rate, "
+            "hp.n_fft, ...) positionally, keyword-only from 0.10",
+            "resampy 0.3.1 -> 0.4.3: 0.3.1 pins numba<0.54 (no cp311 wheels)",
+            "basicsr==1.4.2 (sdist, built at setup; as requirements.txt): gfpgan 1.3.8 needs basicsr>=1.4.2; it "
+            "imports torchvision.transforms.functional_tensor, gone from torchvision 0.17: compat.py aliases it to "
+            "torchvision.transforms._functional_tensor",
+            "gfpgan==1.3.8 (unpinned upstream): src/utils/face_enhancer.py imports it at module level even "
+            "without --enhancer",
+            "easydict==1.13, imageio-ffmpeg==0.6.0, safetensors==0.4.5, kornia==0.6.8, yacs==0.1.8, pydub==0.25.1, "
+            "facexlib==0.3.0: imported by inference.py's modules (easydict is missing from requirements.txt)",
+            "opencv-python==4.10.0.84: facexlib/basicsr/gfpgan require the opencv-python distribution (ttsf-bench "
+            "has opencv-python-headless); 4.10.0.84 is the first built against NumPy 2",
+            "face_alignment, dlib-bin, gradio: left out (only the webui and src/face3d/extract_kp_videos.py, which "
+            "inference.py does not import, use them)",
         ),
-        imports=("torch", "torchvision", "numpy", "librosa", "kornia", "yacs", "facexlib", "gfpgan", "safetensors",
-                 "pydub", "skimage", "cv2", "imageio"),
+        # gfpgan/basicsr are left out of this plain import probe: they import only through compat.py's
+        # torchvision alias (the contract test imports them the way inference.py does)
+        imports=("torch", "torchvision", "numpy", "librosa", "kornia", "yacs", "easydict", "facexlib", "safetensors",
+                 "pydub", "skimage", "cv2", "imageio", "imageio_ffmpeg"),
         dockerfile="baselines/docker/sadtalker.Dockerfile",
     )
 

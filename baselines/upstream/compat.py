@@ -8,11 +8,15 @@ Each fix is printed to stderr (it lands in the item's log) so a run says what wa
 changed. Fixes, all behaviour-preserving for inference:
 
 * ``np.float``/``np.int``/``np.bool``/``np.complex``/``np.object`` (removed in NumPy
-  1.24) -> the builtins they always aliased.
+  1.24) -> the builtins they always aliased; ``np.VisibleDeprecationWarning`` /
+  ``np.ComplexWarning`` (moved to ``np.exceptions`` in NumPy 2) -> those classes.
 * ``yaml.load(stream)`` without ``Loader`` (an error since PyYAML 6) -> ``SafeLoader``.
 * ``torchaudio`` absent (no torchaudio wheel exists for torch 2.14): an empty module is
   registered so that imports of it succeed (Face-TTS imports it for its LRS3 data loader
   and torch.hub lists it as a dependency of bshall/hifigan); any use of it raises.
+* ``torchvision.transforms.functional_tensor`` (imported by basicsr, which SadTalker's gfpgan
+  import pulls in; renamed ``_functional_tensor`` in torchvision 0.17): aliased to the new
+  name, only where basicsr is installed.
 * no CUDA device: ``Tensor.cuda()``/``Module.cuda()`` (and Lightning's override) return CPU objects, and
   ``torch.load`` maps storages to the CPU (``weights_only`` stays torch's default, True).
 
@@ -36,6 +40,11 @@ def patch_numpy() -> None:
     for name, value in (("float", float), ("int", int), ("bool", bool), ("complex", complex), ("object", object)):
         if name not in np.__dict__:
             setattr(np, name, value)
+            done.append(name)
+    exceptions = getattr(np, "exceptions", None)  # NumPy 2 moved the warning classes there
+    for name in ("VisibleDeprecationWarning", "ComplexWarning"):
+        if exceptions is not None and name not in np.__dict__ and hasattr(exceptions, name):
+            setattr(np, name, getattr(exceptions, name))
             done.append(name)
     if done:
         _note("numpy aliases restored: " + ", ".join(f"np.{n}" for n in done))
@@ -74,6 +83,22 @@ def stub_torchaudio() -> None:
     mod.__spec__ = importlib.machinery.ModuleSpec("torchaudio", None)
     sys.modules["torchaudio"] = mod
     _note("torchaudio absent: an empty module satisfies its imports (any use raises)")
+
+
+def alias_functional_tensor() -> None:
+    import importlib
+    import importlib.util
+
+    if importlib.util.find_spec("basicsr") is None or "torchvision.transforms.functional_tensor" in sys.modules:
+        return
+    try:
+        importlib.import_module("torchvision.transforms.functional_tensor")
+        return
+    except ImportError:
+        pass
+    sys.modules["torchvision.transforms.functional_tensor"] = importlib.import_module(
+        "torchvision.transforms._functional_tensor")
+    _note("torchvision.transforms.functional_tensor -> torchvision.transforms._functional_tensor (for basicsr)")
 
 
 def patch_torch_cpu() -> None:
@@ -118,6 +143,7 @@ def main(argv: list[str]) -> None:
     patch_numpy()
     patch_yaml()
     stub_torchaudio()
+    alias_functional_tensor()
     patch_torch_cpu()
     sys.argv = list(argv)
     sys.path.insert(0, ".")

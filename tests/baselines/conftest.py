@@ -6,11 +6,13 @@ for placeholder weights only (``$TTSF_BASELINES_TEST_ROOT``, default
 checkpoints. Code comes from a local git directory (``$TTSF_BASELINES_SOURCE``, or the
 ``/work/.mirror`` copies on the development machine): without one the test is skipped
 with the ``python -m baselines check`` message. Only ``overlay`` environments (seconds,
-no second torch) are created here; a ``venv`` environment is used when it already exists
-(``python -m baselines setup NAME --root $TTSF_BASELINES_TEST_ROOT``), else skipped.
+no second torch) are created here, except SadTalker's (:data:`BUILD_ONLY_WHEN_ASKED`); a ``venv``
+environment or SadTalker's is used when it already exists (``python -m baselines setup NAME
+--root $TTSF_BASELINES_TEST_ROOT``), else the test is skipped with the ``check`` message.
 
 ``real_face_items``: 2 items from ``tests/data/real_av`` (VoxCeleb2, CC BY 4.0): frame 0
-of the clip as the portrait and its first 2.0 s of speech as a 16 kHz wav.
+of the clip as the portrait and its first 2.0 s (``$TTSF_BASELINES_TEST_SECONDS``) of speech as a
+16 kHz wav.
 """
 
 from __future__ import annotations
@@ -23,7 +25,13 @@ import pytest
 
 REAL_AV = Path(__file__).resolve().parents[1] / "data" / "real_av"
 CLIPS = ("audio_00015", "input_00002")
-SECONDS = 2.0
+#: seconds of speech per item; ``$TTSF_BASELINES_TEST_SECONDS`` shortens it on a slow machine
+#: (SadTalker's renderer costs seconds of CPU per frame)
+SECONDS = float(os.environ.get("TTSF_BASELINES_TEST_SECONDS", "2.0"))
+#: overlay environments the fixture does NOT build itself (heavy: a source build, ~1 GB of placeholder
+#: weights, minutes of CPU per clip); their test runs once ``python -m baselines setup NAME --root ROOT``
+#: has built the environment in the test root, and is skipped otherwise
+BUILD_ONLY_WHEN_ASKED = ("sadtalker",)
 
 
 def placeholder_root() -> Path:
@@ -46,7 +54,7 @@ def placeholder_upstream(monkeypatch):
         root.mkdir(parents=True, exist_ok=True)
         with open(root / f".{name}.setup.lock", "a+") as lock:  # one set-up at a time (xdist, parallel sessions)
             fcntl.flock(lock, fcntl.LOCK_EX)
-            if adapter.env.mode != "overlay" and not adapter.python.is_file():
+            if (adapter.env.mode != "overlay" or name in BUILD_ONLY_WHEN_ASKED) and not adapter.python.is_file():
                 _, lines = check(adapter)
                 pytest.skip(f"{name}: its own environment is not built here (python -m baselines setup {name} "
                             f"--root {root}): `python -m baselines check {name}` says: " + " | ".join(lines))
@@ -72,7 +80,7 @@ def placeholder_upstream(monkeypatch):
 
 @pytest.fixture(scope="session")
 def real_face_items(tmp_path_factory):
-    """``(root, [Item, Item])``: real portraits + 2.0 s of each clip's own speech."""
+    """``(root, [Item, Item])``: real portraits + :data:`SECONDS` of each clip's own speech."""
     from ttsf.data.manifest import item_from_dict
     from ttsf import media
 
