@@ -31,10 +31,10 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ttsf.data.manifest import Item
 from eval.systems.base import Context, GenerationError, Output, System
 from eval.systems.inputs import reference_audio_path, source_image
 from ttsf import media
+from ttsf.data.manifest import Item
 from ttsf.hashing import sha256_file as file_sha256  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
@@ -158,7 +158,8 @@ class ExternalBaseline(System):
                 f"{', '.join(c.path for c in self.checkpoints)} (`python -m baselines check {self.key}` lists them)")
 
     def readiness(self) -> tuple[bool, str]:
-        hint = f"run `python -m baselines setup {self.key}`; `python -m baselines check {self.key}` lists what is missing"
+        hint = (f"run `python -m baselines setup {self.key}`; "
+                f"`python -m baselines check {self.key}` lists what is missing")
         if not self.checkout.is_dir():
             return False, (f"not installed: {self.checkout} does not exist ({hint}; upstream {self.repo} at "
                            f"{self.commit[:12]}; details: baselines/{self.key}.py)")
@@ -166,7 +167,8 @@ class ExternalBaseline(System):
             image = os.environ.get(self.docker_image_var)
             if not image or shutil.which("docker") is None:
                 return False, (f"{self.key} does not run on Python 3.11: build {self.env.dockerfile} "
-                               f"(docker build -t IMAGE -f {self.env.dockerfile} baselines/docker) and set {self.docker_image_var}=IMAGE"
+                               f"(docker build -t IMAGE -f {self.env.dockerfile} baselines/docker) "
+                               f"and set {self.docker_image_var}=IMAGE"
                                f"{'' if shutil.which('docker') else ' (no docker binary on PATH)'}; or set "
                                f"TTSF_{self.key.upper()}_PYTHON to an interpreter you built (docs/baselines.md)")
         elif not self.python.is_file():

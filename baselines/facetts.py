@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from baselines.base import COMPAT, Checkpoint, EnvSpec, ExternalBaseline, ExtraRepo
-from ttsf.data.manifest import Item, ManifestError, read_text
 from eval.systems.base import Context, GenerationError, Output
 from ttsf import media
+from ttsf.data.manifest import Item, ManifestError, read_text
 
 COMMIT = "ed4b96e08b7d69b7a438640c4c8605c388007a4e"  # 2023-03, the repository's last commit
 HIFIGAN_COMMIT = "49c16c935cea45ba4073811de974d9ae277c3bc9"  # bshall/hifigan main, 2023-07-19 (last commit)

@@ -221,9 +221,11 @@ def check(adapter: ExternalBaseline) -> tuple[bool, list[str]]:
     else:
         lines.append(f"ok code: {dest} @ {head}")
         gone = subprocess.run(["git", "ls-files", "--deleted"], cwd=dest, capture_output=True, text=True).stdout.split()
-        gone = [g for g in gone if not any((dest / d / Path(g).name).is_file() for d in adapter.make_dirs)]  # moved by setup
+        # files that setup moved into the adapter's folders are not missing
+        gone = [g for g in gone if not any((dest / d / Path(g).name).is_file() for d in adapter.make_dirs)]
         if gone:
-            lines.append(f"note code: {len(gone)} file(s) of the commit are absent (partial source): {', '.join(gone[:5])}")
+            lines.append(f"note code: {len(gone)} file(s) of the commit are absent (partial source): "
+                         f"{', '.join(gone[:5])}")
     for extra in adapter.extra_repos:
         xdest = dest / extra.dest
         xhead = _head(xdest) if xdest.is_dir() else None
@@ -240,13 +242,16 @@ def check(adapter: ExternalBaseline) -> tuple[bool, list[str]]:
         else:
             ok = False
             lines.append(f"NO env: {adapter.key} does not run on Python 3.11 here: docker build -t IMAGE -f "
-                         f"{adapter.env.dockerfile} baselines/docker and set {adapter.docker_image_var}=IMAGE (recipe untested)")
+                         f"{adapter.env.dockerfile} baselines/docker "
+                         f"and set {adapter.docker_image_var}=IMAGE (recipe untested)")
     elif not adapter.python.is_file():
         ok = False
         lines.append(f"MISSING env: {adapter.python} (python -m baselines setup {adapter.key})")
     else:
-        probe = "import importlib, sys\nbad = []\nfor m in sys.argv[1:]:\n    try:\n        importlib.import_module(m)\n" \
-                "    except Exception as e:\n        bad.append(f'{m} ({type(e).__name__}: {e})')\nprint('; '.join(bad))"
+        probe = ("import importlib, sys\nbad = []\nfor m in sys.argv[1:]:\n"
+                 "    try:\n        importlib.import_module(m)\n"
+                 "    except Exception as e:\n        bad.append(f'{m} ({type(e).__name__}: {e})')\n"
+                 "print('; '.join(bad))")
         proc = subprocess.run([str(adapter.python), "-c", probe, *adapter.env.imports], capture_output=True, text=True)
         bad = proc.stdout.strip() if proc.returncode == 0 else (proc.stderr.strip().splitlines() or ["?"])[-1]
         if bad:

@@ -31,7 +31,8 @@ from typing import Any
 
 from baselines.base import COMPAT, Checkpoint, EnvSpec, ExternalBaseline
 
-COMMIT = "cd4c0465ae0b54a6f85af57f5c65fec9fe23e7f8"  # 2023-10-11, last commit; scripts/download_models.sh fetches v0.0.2-rc
+# 2023-10-11, the last commit; its scripts/download_models.sh fetches the v0.0.2-rc release
+COMMIT = "cd4c0465ae0b54a6f85af57f5c65fec9fe23e7f8"
 _REL = "https://github.com/OpenTalker/SadTalker/releases/download/v0.0.2-rc/"
 _SRC = "SadTalker release v0.0.2-rc (scripts/download_models.sh); sha256 from the author's Hugging Face copy " \
        "vinthony/SadTalker-V002rc (commit a4827306)"
@@ -66,7 +67,8 @@ class SadTalker(ExternalBaseline):
     env = EnvSpec(
         "overlay",
         pins=("numpy==1.23.5", "scipy==1.10.1", "scikit-image==0.20.0", "numba==0.57.1", "librosa==0.9.2",
-              "resampy==0.4.3", "pydub==0.25.1", "kornia==0.6.8", "yacs==0.1.8", "easydict==1.13", "facexlib==0.3.0", "basicsr==1.4.2", "gfpgan==1.3.8", "safetensors==0.4.5", "imageio-ffmpeg==0.6.0",
+              "resampy==0.4.3", "pydub==0.25.1", "kornia==0.6.8", "yacs==0.1.8", "easydict==1.13", "facexlib==0.3.0",
+              "basicsr==1.4.2", "gfpgan==1.3.8", "safetensors==0.4.5", "imageio-ffmpeg==0.6.0",
               "opencv-python==4.10.0.84"),
         notes=(
             "overlay on ttsf-bench's interpreter (torch==2.14.1, torchvision==0.29.1, imageio 2.38, av, tqdm, "

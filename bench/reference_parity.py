@@ -99,8 +99,8 @@ def lse_pair(tmp: Path, seconds: float) -> dict:
     from eval.metrics.audio import audio
     from eval.metrics.functional.lse import lse_from_distances, offset_distances, syncnet_embeddings
     from eval.metrics.nets.reference import syncnet_reference_module
-    from ttsf.pretrained.syncnet import load_syncnet
     from eval.metrics.sample import Sample
+    from ttsf.pretrained.syncnet import load_syncnet
 
     reference_cls = syncnet_reference_module("SyncNetInstance").SyncNetInstance
     torch.manual_seed(0)
@@ -138,8 +138,8 @@ def lse_pair(tmp: Path, seconds: float) -> dict:
 
 
 def _synthetic(limit: int) -> list:
-    from ttsf.data.manifest import load_manifest, resolve
     from eval.synth import default_corpus
+    from ttsf.data.manifest import load_manifest, resolve
 
     corpus = default_corpus("tiny")
     items = list(load_manifest(corpus / "synth_test.jsonl"))[:limit]

@@ -51,8 +51,8 @@ def _load() -> list[float]:
 
 def synthetic_items(limit: int) -> list[dict]:
     """Specs of the first ``limit`` synthetic test items: GT video/audio as the generated output."""
-    from ttsf.data.manifest import load_manifest, resolve
     from eval.synth import default_corpus
+    from ttsf.data.manifest import load_manifest, resolve
     from ttsf.media import read_video
 
     corpus = default_corpus("tiny")
@@ -154,8 +154,8 @@ def table1_floor(metrics: dict, specs: list[dict], batch: int = 64) -> dict:
     from eval.metrics import visual
     from eval.metrics.diversity import CROP_MARGINS
     from eval.metrics.functional.lse import audio_embeddings, video_embeddings
-    from ttsf.pretrained.mfcc import to_int16_scale
     from eval.metrics.sample import Sample
+    from ttsf.pretrained.mfcc import to_int16_scale
 
     frames, faces, pose, lse_in = [], [], [], []
     lse, div = metrics["lse"], metrics["diversity"]

@@ -141,8 +141,8 @@ def main(argv=None) -> int:
                   f"{r['first_step_s']:.1f} s, peak {'GPU' if device == 'cuda' else 'RSS'} {mem} MiB"
                   + (f"; recipe {r['recipe_steps']} steps -> {r['recipe_gpu_hours_8x']} GPU-h on 8 GPUs"
                      if args.gpu_hours else ""), flush=True)
-    from ttsf.atomic import atomic_write_json
     from eval.results import provenance  # git commit and dirty flag, package versions, python, platform
+    from ttsf.atomic import atomic_write_json
 
     record = {"bench": "train_throughput", "preset": preset, "device": device, "amp": args.amp,
               "losses": _losses(), "threads": args.threads, "loadavg_1min": os.getloadavg()[0],

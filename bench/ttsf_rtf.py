@@ -115,8 +115,8 @@ def main(argv=None) -> int:
         for stage in ("align", "face_encode", "tts", "vocoder", "audio_mapper", "motion_sampler", "render"):
             print(f"  {stage:15s} {med[stage + '_s']:8.3f} s   RTF {rtf[stage]:.4f}")
         print("  params: " + ", ".join(f"{k} {v / 1e6:.1f} M" for k, v in n_params.items()))
-    from ttsf.atomic import atomic_write_json
     from eval.results import provenance  # git commit and dirty flag, package versions, python, platform
+    from ttsf.atomic import atomic_write_json
 
     record = {"bench": "ttsf_rtf", "text": args.text, "threads": args.threads, "device": args.device,
               "steps": args.steps, "overlap": not args.serial,

@@ -117,8 +117,8 @@ def _cmd_validate(args) -> int:
 
 def _cmd_dir(args) -> int:
     from eval.data.folder import write_folder_manifest
-    from ttsf.data.manifest import load_manifest
     from eval.data.validate import validate
+    from ttsf.data.manifest import load_manifest
 
     try:
         path, digest, problems = write_folder_manifest(args.path, args.out)

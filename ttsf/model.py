@@ -25,8 +25,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ttsf.config import DictConfig
 from ttsf.atomic import atomic_save
+from ttsf.config import DictConfig
 from ttsf.face.align import DEFAULT_TEMPLATE, prepare_source
 from ttsf.face.config import FaceConfig
 from ttsf.face.model import FaceBranch

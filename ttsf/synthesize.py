@@ -23,8 +23,17 @@ from pathlib import Path
 from typing import Optional
 
 from ttsf.data.manifest import MAX_TEXT_CHARS
-from ttsf.inputs import (InputError, finite_float, input_file, int_range, nonneg_int, one_line, output_file, seed_int,
-                         strict_json)
+from ttsf.inputs import (
+    InputError,
+    finite_float,
+    input_file,
+    int_range,
+    nonneg_int,
+    one_line,
+    output_file,
+    seed_int,
+    strict_json,
+)
 from ttsf.tts.checks import MAX_STEPS, check_text
 
 

@@ -27,7 +27,6 @@ def main() -> None:
     sys.path.insert(0, a.checkout)
     import torch
     import yaml
-
     from modules.audio2kp import AudioModel3D
     from modules.audio2pose import audio2poseLSTM
     from modules.generator import OcclusionAwareGenerator

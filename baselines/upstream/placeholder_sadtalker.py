@@ -165,8 +165,6 @@ def main() -> None:
     import safetensors.torch
     import torch
     import yaml
-    from yacs.config import CfgNode
-
     from src.audio2exp_models.networks import SimpleWrapperV2
     from src.audio2pose_models.audio2pose import Audio2Pose
     from src.face3d.models import networks
@@ -174,6 +172,7 @@ def main() -> None:
     from src.facerender.modules.generator import OcclusionAwareSPADEGenerator
     from src.facerender.modules.keypoint_detector import HEEstimator, KPDetector
     from src.facerender.modules.mapping import MappingNet
+    from yacs.config import CfgNode
 
     torch.manual_seed(a.seed)
     note = {"upstream": "sadtalker", "seed": a.seed, "note": "tests only, never results: random init, except the "

@@ -26,8 +26,17 @@ import logging
 from pathlib import Path
 from typing import Optional
 
-from ttsf.data.manifest import Item, Manifest, ManifestError, Source, check_relpath, load_manifest, manifest_bytes, \
-    parse_manifest, write_manifest
+from ttsf.data.manifest import (
+    Item,
+    Manifest,
+    ManifestError,
+    Source,
+    check_relpath,
+    load_manifest,
+    manifest_bytes,
+    parse_manifest,
+    write_manifest,
+)
 from ttsf.hashing import sha256_file
 
 log = logging.getLogger(__name__)

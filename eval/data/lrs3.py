@@ -35,8 +35,8 @@ import re
 from pathlib import Path
 from typing import Callable, Optional
 
-from ttsf.atomic import atomic_write_text
 from eval.data import roots
+from ttsf.atomic import atomic_write_text
 from ttsf.data.manifest import Item, Manifest, ManifestError, Source, load_manifest, parse_lrs_text, write_manifest
 from ttsf.hashing import sha256_file
 

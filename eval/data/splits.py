@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Optional
 
 from eval.data import roots
-from ttsf.data.manifest import Item, Manifest, ManifestError, Source, load_manifest, write_manifest
 from eval.data.selection import seeded_choice, seeded_subset
-from ttsf.hashing import sha256_file  # noqa: F401  (re-exported: splits.sha256_file)
 from ttsf.atomic import atomic_write_text
+from ttsf.data.manifest import Item, Manifest, ManifestError, Source, load_manifest, write_manifest
+from ttsf.hashing import sha256_file  # noqa: F401  (re-exported: splits.sha256_file)
 
 REPO = Path(__file__).resolve().parents[2]
 

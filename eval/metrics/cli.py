@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any, Optional
 
 from eval.metrics.base import ItemError
-from ttsf.weights.errors import MissingWeights
 from eval.metrics.sample import Sample
 from ttsf.inputs import InputError, check_device, finite_or_none, input_file, strict_json
+from ttsf.weights.errors import MissingWeights
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".mp3", ".m4a", ".aac"}
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm"}

@@ -37,9 +37,13 @@ import torch
 
 from eval.metrics import visual
 from eval.metrics.base import BackendSpec, Metric, MetricSpec
-from eval.metrics.functional.frechet import (ClipBootstrap, ClipStats, clamp_at_zero, frechet_distance,
-                                             gaussian_from_sums)
-
+from eval.metrics.functional.frechet import (
+    ClipBootstrap,
+    ClipStats,
+    clamp_at_zero,
+    frechet_distance,
+    gaussian_from_sums,
+)
 from ttsf.inputs import parse_int
 
 log = logging.getLogger(__name__)

@@ -61,8 +61,8 @@ class IDSim(ItemMetric):
 
     def embedder(self):
         if self._embedder is None:
-            from ttsf.pretrained.face_embed import ArcFaceEmbedder, SFaceEmbedder
             from eval.metrics.nets.weights import file_sha256, locate
+            from ttsf.pretrained.face_embed import ArcFaceEmbedder, SFaceEmbedder
 
             name = "sface" if self.backend.name == "sface" else f"arcface_{self.model}"
             path = Path(self.weights_path) if self.weights_path else locate(name)

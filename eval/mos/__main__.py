@@ -13,7 +13,6 @@ import argparse
 import sys
 from pathlib import Path
 
-
 from eval.mos.keyfile import CliError
 from ttsf.inputs import int_range, seed_int
 
@@ -36,11 +35,9 @@ def _packets(args) -> int:
 
 
 def _score(args) -> int:
-    from ttsf.atomic import atomic_write_json
-    from eval.mos.score import report_text
+    from eval.mos.score import report_text, score_files
     from eval.tables.render import render
-
-    from eval.mos.score import score_files
+    from ttsf.atomic import atomic_write_json
 
     results = score_files(args.answers, args.key)
     print(render(results, args.format), end="")

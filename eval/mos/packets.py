@@ -26,11 +26,11 @@ import shutil
 from pathlib import Path
 from typing import Optional
 
-from ttsf.atomic import atomic_write_json, atomic_write_text
 from eval.mos import site as site_mod
 from eval.mos import stimuli
 from eval.mos.design import build_design
 from eval.mos.screening import Rules
+from ttsf.atomic import atomic_write_json, atomic_write_text
 
 KEY_FORMAT = "ttsf-mos-key/1"
 
@@ -64,8 +64,8 @@ def _split(run: dict) -> tuple[dict[str, str], dict[str, Path], dict[str, Option
     if not name:
         return texts, gt_video, gt_audio
     try:
-        from ttsf.data.manifest import load_manifest, read_text, resolve
         from eval.data.splits import split_manifest
+        from ttsf.data.manifest import load_manifest, read_text, resolve
 
         root = Path(split.get("root") or ".")
         if split.get("synthetic"):

@@ -19,8 +19,8 @@ from typing import Optional
 
 from eval import results as res
 from eval.cache import canonical_json
-from ttsf.atomic import atomic_write_json, atomic_write_text
 from eval.run.plugins import MetricPlan, weights_hashes
+from ttsf.atomic import atomic_write_json, atomic_write_text
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from ttsf.names import UnknownName
 from ttsf.inputs import InputError, check_device, nonneg_int, output_file, safe_name, safe_name_arg, seed_int
+from ttsf.names import UnknownName
 from ttsf.paths import EVAL_RUNS
 
 log = logging.getLogger("eval.run")
@@ -124,10 +124,10 @@ def _config(args):
 
 def cmd_mos(args) -> int:
     """``--table 4 --mos ANSWERS_DIR``: Table 4 from human ratings (eval.mos), written like a run folder."""
-    from ttsf.atomic import atomic_write_json
     from eval.mos.keyfile import CliError
     from eval.mos.score import report_text, score_files
     from eval.tables.render import render, write_tables
+    from ttsf.atomic import atomic_write_json
 
     if str(args.table) not in ("4", "table4"):
         print(f"error: --mos scores MOS answers for table 4, not table {args.table}", file=sys.stderr)
@@ -261,8 +261,8 @@ def _print_run(result, fmt: str, demo_note: Optional[str]) -> None:
 
 def _write_reference(result, path: Path) -> None:
     """``--write-reference``: this run's values as a --check reference (keeping the file's tolerances)."""
-    from ttsf.atomic import atomic_write_json
     from eval.run.check import make_reference
+    from ttsf.atomic import atomic_write_json
 
     tolerances = {}
     if path.exists():

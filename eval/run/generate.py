@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Optional
 
 from eval.cache import FileHasher, content_key, read_json
+from eval.systems.base import Context, GenerationError, Output, System
 from ttsf.atomic import atomic_write_json
 from ttsf.data.manifest import Item, ManifestError, resolve
-from eval.systems.base import Context, GenerationError, Output, System
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ import logging
 from typing import Any, Optional
 
 from eval.metrics.base import BackendSpec, Metric
-from ttsf.weights.errors import MissingWeights
 from eval.registry import load_object
 from ttsf.names import UnknownName
+from ttsf.weights.errors import MissingWeights
 
 log = logging.getLogger(__name__)
 

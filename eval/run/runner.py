@@ -26,10 +26,7 @@ from typing import Any, Optional
 
 from eval import results as res
 from eval.cache import FileHasher, content_key
-from ttsf.atomic import atomic_write_json
-from ttsf.data.manifest import Item
 from eval.data.selection import spread_subset
-from ttsf.names import UnknownName
 from eval.run.aggregate import (
     Aggregate,
     aggregate_generation,
@@ -44,7 +41,10 @@ from eval.run.plugins import MetricPlan, plan_metric
 from eval.run.score import MetricRun, score_system
 from eval.systems.base import Context, System
 from eval.tables.specs import TableSpec, get_table
+from ttsf.atomic import atomic_write_json
+from ttsf.data.manifest import Item
 from ttsf.inputs import SAFE_NAME, InputError, inside, safe_name, writable_dir
+from ttsf.names import UnknownName
 from ttsf.paths import EVAL_RUNS
 
 #: seed of the --limit subset (recorded in results.json with the limit)

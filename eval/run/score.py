@@ -23,12 +23,12 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from eval.cache import FileHasher, content_key, load_state, save_state
-from ttsf.data.manifest import Item, ManifestError, read_text, resolve
 from eval.metrics.base import ItemError, Metric
-from ttsf.weights.errors import MissingWeights
 from eval.run.generate import GenRecord
 from eval.systems.inputs import IMAGE_SUFFIXES, source_image
 from ttsf import media
+from ttsf.data.manifest import Item, ManifestError, read_text, resolve
+from ttsf.weights.errors import MissingWeights
 
 log = logging.getLogger(__name__)
 

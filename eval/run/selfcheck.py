@@ -69,8 +69,8 @@ class Clip:
 def find_clips(data_root: Path, split: Optional[str] = None) -> tuple[str, list[Clip], list[str]]:
     """``(split name, clips, problems)`` for a folder of clips, a synthetic corpus or a data root with a split."""
     from eval.data import folder
-    from ttsf.data.manifest import ManifestError, resolve
     from eval.data.splits import load_split
+    from ttsf.data.manifest import ManifestError, resolve
 
     data_root = Path(data_root)
     if split is None:
@@ -281,8 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    from ttsf.data.manifest import ManifestError
     from eval.data.roots import DataRootError
+    from ttsf.data.manifest import ManifestError
 
     if args.shift < 1 or args.shift > 12:
         print("error: --shift must be 1..12 frames (the offset search spans +-15)", file=sys.stderr)

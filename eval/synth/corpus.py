@@ -29,11 +29,18 @@ from typing import Optional
 
 import numpy as np
 
-from ttsf.data.manifest import Item, Source, write_manifest
-from eval.synth.config import (GENERATOR_VERSION, POSE_CONVENTION, SPEECH_PAD, SynthConfig, SynthError, lrs_text,
-                                sentences)
+from eval.synth.config import (
+    GENERATOR_VERSION,
+    POSE_CONVENTION,
+    SPEECH_PAD,
+    SynthConfig,
+    SynthError,
+    lrs_text,
+    sentences,
+)
 from eval.synth.readme import corpus_readme
 from ttsf.atomic import atomic_write_bytes, atomic_write_text
+from ttsf.data.manifest import Item, Source, write_manifest
 from ttsf.hashing import sha256_file
 from ttsf.pretrained.yunet import YuNet
 
@@ -341,8 +348,8 @@ def _item(gt: dict) -> Item:
 
 
 def _versions(voices) -> dict:
-    import cv2
     import av
+    import cv2
 
     from eval.synth.voices import engine_versions
 

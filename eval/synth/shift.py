@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ttsf.data.manifest import load_manifest, resolve, write_manifest
 from eval.synth.config import SynthError
 from ttsf.atomic import atomic_path
+from ttsf.data.manifest import load_manifest, resolve, write_manifest
 from ttsf.media import add_aac_stream, mux_aac
 
 log = logging.getLogger(__name__)
@@ -60,9 +60,9 @@ def remux_with_audio(src_mp4: Path, dst_mp4: Path, audio: np.ndarray, sample_rat
 
 def shift_corpus(corpus, frames: int, out_dir) -> Path:
     """Write a copy of ``corpus`` whose audio is shifted by ``frames`` video frames; return its path."""
-    from ttsf.media import read_audio, write_audio
     from eval.synth.corpus import MANIFESTS, is_complete, write_index
     from ttsf.hashing import sha256_file
+    from ttsf.media import read_audio, write_audio
 
     corpus, out = Path(corpus), Path(out_dir)
     if isinstance(frames, bool) or not isinstance(frames, int):

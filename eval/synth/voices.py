@@ -60,7 +60,8 @@ VOICES: dict[str, Voice] = {
         Voice("espeak_rp_f4", "espeak-ng", ("-v", "en-gb-x-rp+f4", "-p", "55", "-s", "165"), "F", "rule-based"),
         Voice("espeak_us_m5", "espeak-ng", ("-v", "en-us+m5", "-p", "25", "-s", "140"), "M", "rule-based"),
         Voice("espeak_us_f5", "espeak-ng", ("-v", "en-us+f5", "-p", "85", "-s", "170"), "F", "rule-based"),
-        Voice("espeak_us_klatt4", "espeak-ng", ("-v", "en-us+klatt4", "-p", "80", "-s", "160"), "F", "rule-based (Klatt)"),
+        Voice("espeak_us_klatt4", "espeak-ng", ("-v", "en-us+klatt4", "-p", "80", "-s", "160"), "F",
+              "rule-based (Klatt)"),
     )
 }
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ttsf.data.manifest import Item
 from eval.systems.base import Context, GenerationError, Output, System
+from ttsf.data.manifest import Item
 
 VIDEO_SUFFIXES = (".mp4",)
 AUDIO_SUFFIXES = (".wav", ".flac")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ttsf.data.manifest import Item
 from eval.systems.base import Context, GenerationError, Output, System
 from eval.systems.inputs import reference_audio_path, reference_video_path
 from ttsf import media
+from ttsf.data.manifest import Item
 
 
 class GroundTruth(System):

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ttsf.data.manifest import Item, resolve
 from ttsf import media
+from ttsf.data.manifest import Item, resolve
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from ttsf.data.manifest import Item
 from eval.systems.base import Context, GenerationError, Output, System
 from eval.systems.inputs import reference_audio_path, source_image
 from ttsf import media
+from ttsf.data.manifest import Item
 
 
 def even_crop(image: np.ndarray) -> np.ndarray:

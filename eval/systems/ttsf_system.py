@@ -17,9 +17,9 @@ import os
 from pathlib import Path
 from typing import Any, Optional
 
-from ttsf.data.manifest import Item
 from eval.systems.base import Context, GenerationError, Output, System
 from eval.systems.inputs import source_image
+from ttsf.data.manifest import Item
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_CHECKPOINT = REPO / "checkpoints" / "ttsf_synth.pt"
@@ -136,7 +136,6 @@ class TTSFSystem(System):
     def generate(self, item: Item, ctx: Context) -> Output:
         from ttsf import media
         from ttsf.face.align import FaceAlignError
-
         from ttsf.provenance import synthetic_corpus_of
 
         if not self.named and synthetic_corpus_of(ctx.data_root) is None:

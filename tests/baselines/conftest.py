@@ -81,8 +81,8 @@ def placeholder_upstream(monkeypatch):
 @pytest.fixture(scope="session")
 def real_face_items(tmp_path_factory):
     """``(root, [Item, Item])``: real portraits + :data:`SECONDS` of each clip's own speech."""
-    from ttsf.data.manifest import item_from_dict
     from ttsf import media
+    from ttsf.data.manifest import item_from_dict
 
     root = tmp_path_factory.mktemp("real_faces")
     items = []

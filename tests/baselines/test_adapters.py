@@ -43,10 +43,10 @@ def test_fake_upstream_runs_as_a_subprocess(tmp_path, monkeypatch):
     """An installed 'audio2head' whose interpreter is a script writing a video: the adapter runs it."""
     import json
 
-    from ttsf.data.manifest import item_from_dict
     from eval.synth import default_corpus
     from eval.systems.base import Context
     from ttsf import media
+    from ttsf.data.manifest import item_from_dict
 
     checkout = tmp_path / "audio2head"
     (checkout / "checkpoints").mkdir(parents=True)

@@ -98,7 +98,8 @@ def test_check_lists_each_missing_piece(upstream_repo, tmp_path, monkeypatch):
 
 def test_cli_check_exits_1_with_the_message(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "baselines", "check", "audio2head", "--root", str(tmp_path)],
-                          capture_output=True, text=True, cwd=REPO, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
+                          capture_output=True, text=True, cwd=REPO,
+                          env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 1, proc.stderr
     assert "audio2head: NOT ready" in proc.stdout and "MISSING checkpoint" in proc.stdout
     assert "checkpoints/audio2head.pth.tar" in proc.stdout

@@ -9,7 +9,6 @@ import struct
 import sys
 from pathlib import Path
 
-import pytest
 import torch
 
 from baselines.placeholder import MARKER, is_placeholder
@@ -86,7 +85,7 @@ def test_eval_run_refuses_then_marks_the_placeholder_row(tmp_path, monkeypatch, 
 
     assert main([*argv, "--allow-placeholder"]) == 0
     out = capsys.readouterr().out
-    assert "Audio2Head (GT audio) [PLACEHOLDER]" in out and f"PLACEHOLDER row audio2head" in out
+    assert "Audio2Head (GT audio) [PLACEHOLDER]" in out and "PLACEHOLDER row audio2head" in out
     results = json.loads(next((tmp_path / "runs").rglob("results.json")).read_text())
     row = results["systems"]["audio2head"]
     assert row["placeholder"] == [str(path)] and row["comparable"] is False

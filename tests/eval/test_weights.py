@@ -15,10 +15,10 @@ import zipfile
 import pytest
 
 from ttsf import weights
-from ttsf.weights.errors import MissingWeights
 from ttsf.weights import fetch as dl
 from ttsf.weights import store, verify
 from ttsf.weights.entries import FileSpec, WeightsEntry
+from ttsf.weights.errors import MissingWeights
 
 CONTRACT_NAMES = {
     "pt_inception", "syncnet_v2", "sfd_face", "hopenet_robust", "arcface_buffalo_l", "arcface_antelopev2",

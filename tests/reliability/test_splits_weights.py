@@ -94,8 +94,8 @@ def test_pickle_in_the_weights_folder_is_bad_not_ok(weights_root, capsys):
     out = capsys.readouterr().out
     assert "hopenet_robust: BAD" in out and "is a plain Python pickle" in out
     assert not Path("/tmp/ttsf-bench-reliability-PWNED").exists()
-    from ttsf.weights.errors import MissingWeights
     from ttsf.weights import locate
+    from ttsf.weights.errors import MissingWeights
 
     with pytest.raises(MissingWeights, match="plain Python pickle"):
         locate("hopenet_robust")  # every load checks it too
@@ -103,10 +103,10 @@ def test_pickle_in_the_weights_folder_is_bad_not_ok(weights_root, capsys):
 
 def test_tampered_weights_with_restored_mtime_are_rehashed(weights_root):
     """Issue 18: overwrite 64 bytes, restore the mtime: the cached hash was trusted (FD 147.38 -> 136.27)."""
+    from ttsf.hashing import sha256_file
     from ttsf.weights.entries import FileSpec
     from ttsf.weights.errors import CorruptWeights
     from ttsf.weights.verify import check_file, file_sha256
-    from ttsf.hashing import sha256_file
 
     path = weights_root / "model.pth"
     path.write_bytes(bytes(range(256)) * 64)

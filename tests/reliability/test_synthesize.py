@@ -178,8 +178,8 @@ def test_subprocess_exit_code_and_stderr(c, env):
 
 
 def test_long_text_is_refused_with_the_limit_not_split():
-    from ttsf.inputs import InputError
     from ttsf.data.manifest import MAX_TEXT_CHARS as limit
+    from ttsf.inputs import InputError
     from ttsf.tts.checks import check_text
 
     assert limit == MAX_TEXT_CHARS

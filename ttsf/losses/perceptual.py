@@ -18,8 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ttsf.weights.errors import MissingWeights
 from ttsf.hashing import sha256_file as _sha256
+from ttsf.weights.errors import MissingWeights
 
 log = logging.getLogger(__name__)
 

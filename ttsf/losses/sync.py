@@ -29,8 +29,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ttsf.weights.errors import MissingWeights
 from ttsf.hashing import sha256_file
+from ttsf.weights.errors import MissingWeights
 
 WINDOW = 5  # video frames per SyncNet window
 MEL_PER_FRAME = 4

@@ -20,7 +20,6 @@ from ttsf.config import apply_overrides, from_dict, read_yaml
 from ttsf.data.roots import resolve_named
 from ttsf.paths import runs_dir
 
-
 # ----------------------------------------------------------------------------- face / joint
 
 

@@ -27,11 +27,29 @@ import numpy as np
 import torch
 
 from ttsf.data.roots import resolve_root
-from ttsf.train.av_common import (accum_steps, add_micro_batch, allreduce_grads, amp_dtype, broadcast_parameters,
-                                  build_aux_losses, data_record, draw_batch, end_of_step, generator_update,
-                                  make_optimisers, manifest_sha256, open_run_dir, read_config,
-                                  resume_training, run_info, save_atomic, save_grid, start_run, training_recipe,
-                                  warm_up_lr)
+from ttsf.train.av_common import (
+    accum_steps,
+    add_micro_batch,
+    allreduce_grads,
+    amp_dtype,
+    broadcast_parameters,
+    build_aux_losses,
+    data_record,
+    draw_batch,
+    end_of_step,
+    generator_update,
+    make_optimisers,
+    manifest_sha256,
+    open_run_dir,
+    read_config,
+    resume_training,
+    run_info,
+    save_atomic,
+    save_grid,
+    start_run,
+    training_recipe,
+    warm_up_lr,
+)
 
 log = logging.getLogger(__name__)
 

@@ -28,10 +28,27 @@ import torch
 from torch import nn
 
 from ttsf.data.roots import resolve_root
-from ttsf.train.av_common import (accum_steps, add_micro_batch, broadcast_parameters, build_aux_losses, data_record,
-                                  draw_batch, end_of_step, generator_update, make_optimisers, manifest_sha256,
-                                  open_run_dir, read_config, resume_training, run_info, save_atomic,
-                                  save_grid, start_run, training_recipe, warm_up_lr)
+from ttsf.train.av_common import (
+    accum_steps,
+    add_micro_batch,
+    broadcast_parameters,
+    build_aux_losses,
+    data_record,
+    draw_batch,
+    end_of_step,
+    generator_update,
+    make_optimisers,
+    manifest_sha256,
+    open_run_dir,
+    read_config,
+    resume_training,
+    run_info,
+    save_atomic,
+    save_grid,
+    start_run,
+    training_recipe,
+    warm_up_lr,
+)
 from ttsf.train.face import autocast, discriminator_step, load_face
 
 log = logging.getLogger(__name__)

@@ -125,11 +125,10 @@ def out_of_time(tcfg: TrainConfig, t0: float, world: int, device) -> bool:
 
 def train(config_path: Path, overrides: dict, resume: str = "auto", export: Optional[Path] = None,
           sets: Optional[dict] = None) -> dict:
+    from ttsf.devices import local_device
     from ttsf.tts.checkpoint import save_checkpoint
     from ttsf.tts.data import batch_indices, collate
     from ttsf.tts.model import TTS
-
-    from ttsf.devices import local_device
 
     cfg, tcfg, utts, speakers, data_info = build(config_path, overrides, sets=sets)
     device = local_device(tcfg.device)  # cuda -> cuda:LOCAL_RANK, current device before NCCL starts

@@ -27,8 +27,17 @@ from typing import Optional
 import numpy as np
 import torch
 
-from ttsf.inputs import (InputError, check_device, finite_float, input_file, int_range, one_line, output_file, seed_int,
-                         strict_json)
+from ttsf.inputs import (
+    InputError,
+    check_device,
+    finite_float,
+    input_file,
+    int_range,
+    one_line,
+    output_file,
+    seed_int,
+    strict_json,
+)
 from ttsf.tts.checks import MAX_STEPS, check_text
 
 log = logging.getLogger(__name__)

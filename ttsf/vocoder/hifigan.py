@@ -23,8 +23,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ttsf.media import MelConfig
 from ttsf.hashing import sha256_file
+from ttsf.media import MelConfig
 from ttsf.vocoder.base import Vocoder, VocoderError
 
 LRELU = 0.1

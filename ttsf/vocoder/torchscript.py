@@ -20,8 +20,8 @@ from typing import Optional
 
 import torch
 
-from ttsf.media import MelConfig
 from ttsf.hashing import sha256_file
+from ttsf.media import MelConfig
 from ttsf.vocoder.base import Vocoder, VocoderError
 
 FILENAME = "hfgan-fcm_base2-L-16k-v0.1.1.ts"

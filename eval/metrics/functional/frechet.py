@@ -19,7 +19,6 @@ resamples of the generated and the real clips.
 from __future__ import annotations
 
 import dataclasses
-
 from typing import Optional
 
 import numpy as np

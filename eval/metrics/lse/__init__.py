@@ -93,8 +93,8 @@ class LSE(ItemMetric):
 
     def network(self):
         if self._net is None:
-            from ttsf.pretrained.syncnet import load_syncnet
             from eval.metrics.nets.weights import file_sha256, locate
+            from ttsf.pretrained.syncnet import load_syncnet
 
             path = Path(self.weights_path) if self.weights_path else locate(self.backend.weights[0])
             self.weights_sha256 = file_sha256(path)
@@ -118,8 +118,13 @@ class LSE(ItemMetric):
     def score(self, item: Any) -> Mapping[str, float]:
         if self.backend.name == "landmark_cca":
             return self._score_landmark(item)
-        from eval.metrics.functional.lse import (audio_embeddings, lse_from_distances, n_windows, offset_distances,
-                                                 video_embeddings)
+        from eval.metrics.functional.lse import (
+            audio_embeddings,
+            lse_from_distances,
+            n_windows,
+            offset_distances,
+            video_embeddings,
+        )
         from ttsf.pretrained.mfcc import to_int16_scale
 
         net = self.network()
@@ -149,9 +154,9 @@ class LSE(ItemMetric):
 
     def _score_landmark(self, item: Any) -> dict:
         """``landmark_cca``: dlib lip landmarks + MFCCs, canonical correlation over offsets."""
-        from ttsf.pretrained.mfcc import to_int16_scale
         from eval.metrics.functional.lse_landmark import MIN_OVERLAP, landmark_lse
         from eval.metrics.nets.weights import file_sha256, locate
+        from ttsf.pretrained.mfcc import to_int16_scale
 
         if self.weights_sha256 is None:
             self.weights_sha256 = file_sha256(locate("dlib_lm68"))
@@ -160,7 +165,8 @@ class LSE(ItemMetric):
         needed = self.vshift + MIN_OVERLAP
         usable = min(n_frames, len(audio) // 640)
         if usable < needed:
-            raise ItemError(f"clip too short for landmark_cca: {n_frames} frames / {len(audio) / visual.SAMPLE_RATE:.2f} s "
+            seconds = len(audio) / visual.SAMPLE_RATE
+            raise ItemError(f"clip too short for landmark_cca: {n_frames} frames / {seconds:.2f} s "
                             f"of audio, {needed} frames needed (vshift + {MIN_OVERLAP})", code="too_short")
         track = visual.faces(item, "gen_video", self.detector)
         if track.n_missing > MAX_MISSING_FACE_FRACTION * n_frames:

@@ -75,12 +75,12 @@ def load_clips(corpus: Path, manifest: str = "synth_train.jsonl", cache: Optiona
                         for k, i in enumerate(ids)]
     import cv2
 
-    from ttsf.data.manifest import load_manifest, resolve
     from eval.metrics import visual
     from eval.metrics.base import ItemError
     from eval.metrics.functional.lse import n_windows
-    from ttsf.pretrained.mfcc import mfcc, to_int16_scale
     from eval.metrics.sample import Sample
+    from ttsf.data.manifest import load_manifest, resolve
+    from ttsf.pretrained.mfcc import mfcc, to_int16_scale
 
     clips = []
     for item in load_manifest(corpus / manifest):
@@ -107,8 +107,8 @@ def load_clips(corpus: Path, manifest: str = "synth_train.jsonl", cache: Optiona
 
 def corpus_hash(corpus: Path, manifest: str = "synth_train.jsonl") -> str:
     """sha256 of the manifest plus the sha256 of every video it lists."""
-    from ttsf.data.manifest import load_manifest, resolve
     from eval.metrics.nets.weights import file_sha256
+    from ttsf.data.manifest import load_manifest, resolve
 
     digest = hashlib.sha256((corpus / manifest).read_bytes())
     for item in load_manifest(corpus / manifest):

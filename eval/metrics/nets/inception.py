@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
 FID_RESIZE = "bilinear 299x299 (torch F.interpolate, align_corners=False), as pytorch-fid"
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
 MOBILENET_RESIZE = "bilinear 224x224 (torch F.interpolate, align_corners=False, antialias=False)"
 _MEAN = (0.485, 0.456, 0.406)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
 MIN_SIZES = (16, 32, 64, 128, 256, 512)
 STEPS = (4, 8, 16, 32, 64, 128)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from eval.data import folder, splits
-from ttsf.data.manifest import ManifestError, load_manifest, read_text
 from eval.data.validate import validate
+from ttsf.data.manifest import ManifestError, load_manifest, read_text
 from ttsf.hashing import sha256_file
 
 REAL = Path(__file__).resolve().parents[2] / "data" / "real_av"

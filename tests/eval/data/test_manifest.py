@@ -6,7 +6,14 @@ import os
 import pytest
 
 from ttsf.data.manifest import (
-    Item, ManifestError, Source, item_from_dict, load_manifest, parse_manifest, read_text, resolve,
+    Item,
+    ManifestError,
+    Source,
+    item_from_dict,
+    load_manifest,
+    parse_manifest,
+    read_text,
+    resolve,
     write_manifest,
 )
 

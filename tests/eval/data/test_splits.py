@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from eval.data import splits
-from ttsf.data.manifest import ManifestError, load_manifest
 from eval.data.selection import seeded_choice, seeded_subset
 from ttsf import media
+from ttsf.data.manifest import ManifestError, load_manifest
 
 REPO = Path(__file__).resolve().parents[3]
 OFFICIAL = [line.split()[0] for line in (REPO / "splits/lists/lrs2_test.txt").read_text().splitlines()]
@@ -156,8 +156,8 @@ def test_unknown_split_suggests():
 
 
 def test_spread_subset_covers_speakers_and_is_deterministic():
-    from ttsf.data.manifest import item_from_dict
     from eval.data.selection import spread_subset
+    from ttsf.data.manifest import item_from_dict
 
     items = [item_from_dict(dict(id=f"id{s}/{c:03d}", dataset="synth", speaker=f"id{s}", text="t", text_source=None,
                                  source={"path": "x.mp4", "frame": 0}, ref_video=None, ref_audio=None, duration=None))

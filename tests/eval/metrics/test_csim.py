@@ -7,16 +7,16 @@ import pytest
 
 from eval.metrics import create
 from eval.metrics.base import ItemError
-from ttsf.weights.errors import MissingWeights
 from eval.metrics.sample import Sample
 from ttsf.media import read_audio
+from ttsf.weights.errors import MissingWeights
 
 
 def test_dvector_equals_resemblyzer_voice_encoder(speech):
     from resemblyzer import VoiceEncoder, preprocess_wav
 
-    from ttsf import weights
     from eval.metrics.speaker.dvector import DVectorEncoder, embed_utterance, preprocess
+    from ttsf import weights
 
     wav = read_audio(speech["slt_a"], 16000)
     reference = VoiceEncoder("cpu", verbose=False).embed_utterance(preprocess_wav(wav))

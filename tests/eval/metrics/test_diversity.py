@@ -55,9 +55,10 @@ def whenet():
 
 
 def test_whenet_port_responds_to_roll_and_mirror(whenet):
-    import cv2
     import importlib.util
     from pathlib import Path
+
+    import cv2
 
     folder = Path(importlib.util.find_spec("insightface").submodule_search_locations[0])
     face = cv2.imread(str(folder / "data" / "images" / "Tom_Hanks_54745.png"))[:, :, ::-1]
@@ -72,9 +73,8 @@ def test_whenet_port_responds_to_roll_and_mirror(whenet):
 
 
 def test_static_video_has_near_zero_diversity(tiny_corpus, tmp_path, whenet):
-    from ttsf.media import write_video
-
     from eval.metrics import visual
+    from ttsf.media import write_video
 
     torch.set_num_threads(1)
     first = visual.frames(Sample("s", gen_video=tiny_corpus / "main" / "id00" / "00000.mp4"))[0]

@@ -2,10 +2,11 @@ import numpy as np
 import pytest
 import torch
 
-from ttsf.weights.errors import MissingWeights
 from eval.metrics.fid import FID
 from eval.metrics.nets.reference import PT_INCEPTION, save_random_fid_inception
 from eval.metrics.sample import Sample
+from ttsf.weights.errors import MissingWeights
+
 
 def _write_clip(path, frames):
     from ttsf.media import write_video
@@ -73,8 +74,8 @@ def test_shards_merge_exactly():
 def test_fd_grows_with_blur(tiny_corpus):
     import cv2
 
-    from ttsf.data.manifest import load_manifest, resolve
     from eval.metrics import visual
+    from ttsf.data.manifest import load_manifest, resolve
 
     torch.set_num_threads(1)
     item = list(load_manifest(tiny_corpus / "synth_test.jsonl"))[0]

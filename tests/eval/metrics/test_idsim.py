@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 
 from eval.metrics.base import ItemError
-from ttsf.weights.errors import MissingWeights
 from eval.metrics.idsim import IDSim
 from eval.metrics.sample import Sample
+from ttsf.weights.errors import MissingWeights
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,9 @@ import pytest
 
 from eval.metrics import create
 from eval.metrics.base import ItemError
-from ttsf.weights.errors import MissingWeights
 from eval.metrics.item_mean import COUNT_KEY, ItemMetric
 from eval.metrics.sample import Sample
+from ttsf.weights.errors import MissingWeights
 
 #: (metric, backend whose constructor needs no network file) -> the per-item values it keeps
 PER_ITEM = {("mcd", None): ("mcd",), ("f0_rmse", None): ("f0_rmse",), ("csim", "resemblyzer"): ("csim",),

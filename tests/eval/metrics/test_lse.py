@@ -5,12 +5,18 @@ import pytest
 import torch
 
 from eval.metrics.base import ItemError
-from eval.metrics.functional.lse import (audio_embeddings, lse_from_distances, n_windows, offset_distances,
-                                         syncnet_embeddings, video_embeddings)
-from ttsf.pretrained.mfcc import to_int16_scale
+from eval.metrics.functional.lse import (
+    audio_embeddings,
+    lse_from_distances,
+    n_windows,
+    offset_distances,
+    syncnet_embeddings,
+    video_embeddings,
+)
 from eval.metrics.lse import LSE
 from eval.metrics.nets.reference import syncnet_reference_module
 from eval.metrics.sample import Sample
+from ttsf.pretrained.mfcc import to_int16_scale
 
 OFFLINE_CKPT = "checkpoints/syncnet_offline_synth.pt"
 
@@ -105,9 +111,9 @@ def test_no_face_is_an_item_error(tmp_path):
 def test_offline_syncnet_peaks_at_zero_and_recovers_shifts(tiny_corpus):
     """The committed offline SyncNet on the synthetic test clips: offset 0 on the real audio,
     and +-5 when the audio is advanced / delayed by 5 frames."""
-    from ttsf.data.manifest import load_manifest, resolve
     from eval.metrics import visual
     from eval.metrics.lse import checkpoint_crops
+    from ttsf.data.manifest import load_manifest, resolve
     from ttsf.pretrained.syncnet import load_syncnet
 
     torch.set_num_threads(1)

@@ -3,10 +3,14 @@
 import numpy as np
 import pytest
 
-from ttsf.pretrained.mfcc import to_int16_scale
-from eval.metrics.functional.lse_landmark import (first_canonical_correlation, landmark_lse, lag_correlations,
-                                                  lip_features)
+from eval.metrics.functional.lse_landmark import (
+    first_canonical_correlation,
+    lag_correlations,
+    landmark_lse,
+    lip_features,
+)
 from eval.synth.shift import shift_audio
+from ttsf.pretrained.mfcc import to_int16_scale
 
 
 def _talking(n_frames=150, seed=0):
@@ -72,9 +76,9 @@ def test_landmark_cca_on_the_synthetic_test_split(tiny_corpus):
     Generator 2.0 (the portrait's own lips warped, issue 12 item 5), measured: GT offset 0 on
     10/10, shifted copies recovered on 19/20 (id06, the profile face: +9 for a 5-frame delay),
     no shifted copy within +-2 of 0, own audio beats another clip's on 10/10."""
-    from ttsf.data.manifest import load_manifest, resolve
     from eval.metrics import visual
     from eval.metrics.sample import Sample
+    from ttsf.data.manifest import load_manifest, resolve
 
     hits, trials, own_wins, items = 0, 0, 0, list(load_manifest(tiny_corpus / "synth_test.jsonl"))
     in_sync, shifted_in_sync = 0, 0

@@ -39,12 +39,17 @@ def _score_syncnet(weights_name):
     import torch
 
     from eval.metrics import visual
-    from eval.metrics.functional.lse import (audio_embeddings, lse_from_distances, n_windows, offset_distances,
-                                             video_embeddings)
-    from ttsf.pretrained.mfcc import to_int16_scale
-    from ttsf.pretrained.syncnet import load_syncnet
+    from eval.metrics.functional.lse import (
+        audio_embeddings,
+        lse_from_distances,
+        n_windows,
+        offset_distances,
+        video_embeddings,
+    )
     from eval.metrics.lse import checkpoint_crops
     from eval.metrics.nets.weights import locate
+    from ttsf.pretrained.mfcc import to_int16_scale
+    from ttsf.pretrained.syncnet import load_syncnet
 
     net = load_syncnet(locate(weights_name))
     crop_fn = visual.lm68_crops if checkpoint_crops(locate(weights_name)) == "lm68" else visual.syncnet_crops
@@ -62,8 +67,8 @@ def _score_syncnet(weights_name):
 
 def _score_landmark_cca(samples, audios):
     from eval.metrics import visual
-    from ttsf.pretrained.mfcc import to_int16_scale
     from eval.metrics.functional.lse_landmark import landmark_lse
+    from ttsf.pretrained.mfcc import to_int16_scale
 
     def score(sample, audio):
         landmarks = visual.landmarks68(sample, "gen_video", "yunet")

@@ -20,8 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from eval.metrics import create
-from eval.metrics import visual
+from eval.metrics import create, visual
 from eval.metrics.sample import Sample
 from eval.metrics.visual import VIDEO_FPS
 

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from ttsf import weights
 from eval.metrics import REGISTRY, create
+from ttsf import weights
 from ttsf.names import UnknownName
 
 TARGETS = {

@@ -9,10 +9,10 @@ import pytest
 
 from eval.metrics import create
 from eval.metrics.base import ItemError
-from ttsf.weights.errors import MissingWeights
 from eval.metrics.functional.wer import EditCounts, corpus_counts, edit_counts
 from eval.metrics.sample import Sample
 from eval.metrics.wer import normalize
+from ttsf.weights.errors import MissingWeights
 
 from .conftest import SENTENCE_A
 

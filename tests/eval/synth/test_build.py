@@ -9,10 +9,10 @@ import sys
 import numpy as np
 import pytest
 
-from ttsf.data.manifest import load_manifest
 from eval.synth import SynthError, build
 from eval.synth import cache as synth_cache
 from eval.synth import corpus as synth_corpus
+from ttsf.data.manifest import load_manifest
 from ttsf.media import read_audio, read_video
 
 SMALL = dict(identities=3, clips=1, seconds=2.4, size=96, test_identities=2)

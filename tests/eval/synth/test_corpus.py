@@ -8,9 +8,9 @@ import json
 import numpy as np
 import pytest
 
-from ttsf.data.manifest import load_manifest, read_text
 from eval.synth.config import PRESETS, lrs_text, sentences
 from eval.synth.render import POSE_LIMITS
+from ttsf.data.manifest import load_manifest, read_text
 from ttsf.media import probe, read_audio, read_video
 
 TINY = PRESETS["tiny"]
@@ -69,7 +69,8 @@ def test_ground_truth_matches_media(tiny_corpus, manifests):
     track = video.audio[: wav.shape[0]]
     assert np.corrcoef(track, wav[: track.shape[0]])[0, 1] > 0.95
     info = probe(tiny_corpus / item.ref_video)
-    assert info["video"]["codec"] == "h264" and info["audio"]["codec"] == "aac" and info["audio"]["sample_rate"] == 16000
+    assert info["video"]["codec"] == "h264" and info["audio"]["codec"] == "aac"
+    assert info["audio"]["sample_rate"] == 16000
     for key in ("yaw", "pitch", "roll", "mouth_open", "mouth_spread", "blink"):
         assert len(gt[key]) == n
     for key, limit in zip(("yaw", "pitch", "roll"), POSE_LIMITS):
@@ -83,8 +84,8 @@ def test_ground_truth_matches_media(tiny_corpus, manifests):
 
 def test_mouth_follows_speech_energy(tiny_corpus, manifests):
     from eval.synth.faces import SCORE_THRESHOLD
-    from ttsf.pretrained.yunet import YuNet
     from eval.synth.lips import portrait_landmarks68
+    from ttsf.pretrained.yunet import YuNet
 
     detector = YuNet(SCORE_THRESHOLD)
     for item in list(manifests["train"])[:3]:

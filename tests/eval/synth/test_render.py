@@ -87,7 +87,9 @@ def test_mouth_rig_moves_the_real_lips_and_jaw(renderer):
     det = YuNet(SCORE_THRESHOLD)
     rest = portrait_landmarks68(r.render(0, 0, 0, 0, 0), det)
     opened = portrait_landmarks68(r.render(0, 0, 0, 1.0, 0), det)
-    gap = lambda lm: lm[66, 1] - lm[62, 1]  # inner lip gap (the mouth is horizontal in the portrait)
+    def gap(lm):  # inner lip gap (the mouth is horizontal in the portrait)
+        return lm[66, 1] - lm[62, 1]
+
     assert gap(opened) > gap(rest) + 0.15 * r.rig.width
     assert opened[8, 1] > rest[8, 1] + 2  # the chin follows
     # spread vs rounded: the rig's corners (dlib's corner points on a smiling portrait barely follow)

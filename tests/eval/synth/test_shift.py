@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from ttsf.data.manifest import load_manifest
 from eval.synth import SynthError, default_corpus, shift_corpus
 from eval.synth.shift import shift_audio
+from ttsf.data.manifest import load_manifest
 from ttsf.media import read_audio, read_video
 
 

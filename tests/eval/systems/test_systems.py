@@ -8,12 +8,12 @@ import shutil
 import numpy as np
 import pytest
 
-from ttsf.data.manifest import item_from_dict
-from ttsf.names import UnknownName
 from eval.systems import REGISTRY, create
 from eval.systems.base import Context, GenerationError
 from eval.systems.inputs import source_image
 from ttsf import media
+from ttsf.data.manifest import item_from_dict
+from ttsf.names import UnknownName
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,9 @@ import pytest
 import torch
 import yaml
 
-from ttsf.data.manifest import load_manifest
 from eval.systems.base import Context, GenerationError
 from eval.systems.ttsf_system import DEFAULT_CHECKPOINT, TTSFSystem, refuse_demo_checkpoint
+from ttsf.data.manifest import load_manifest
 
 REPO = Path(__file__).resolve().parents[3]
 REAL = REPO / "tests" / "data" / "real_av"

@@ -7,9 +7,9 @@ import pytest
 import torch
 import yaml
 
-from ttsf.data.manifest import load_manifest
 from eval.systems.base import Context
 from eval.systems.ttsf_system import TTSFMapperEt, TTSFSpeech, TTSFSpeechWithMotion, TTSFSystem, item_seed
+from ttsf.data.manifest import load_manifest
 
 CI_CONFIG = Path(__file__).resolve().parents[3] / "configs" / "joint" / "synth_ci.yaml"
 

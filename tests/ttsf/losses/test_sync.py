@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from ttsf.weights.errors import MissingWeights
 from ttsf.losses.sync import SyncLoss, SyncNetAdapter, build_sync_loss
+from ttsf.weights.errors import MissingWeights
 
 #: syncnet_python's mean face-track crop on the synthetic corpus (configs/joint/synth_64_sync.yaml)
 SYNTH_CROP = (0.111, 0.192, 0.933, 1.013)
@@ -56,9 +56,9 @@ def test_offline_syncnet_loss_prefers_aligned_audio(tiny_corpus):
     """Ground-truth frames with their own MFCCs score a lower sync loss than with MFCCs
     shifted by 6 frames: the loss carries the audio-visual correspondence."""
     from ttsf.data.manifest import load_manifest, resolve
-    from ttsf.pretrained.mfcc import mfcc, to_int16_scale
     from ttsf.media import read_video
     from ttsf.model import to_image_tensor
+    from ttsf.pretrained.mfcc import mfcc, to_int16_scale
 
     torch.set_num_threads(1)
     loss = build_sync_loss(f"syncnet:{OFFLINE_CKPT}", crop=SYNTH_CROP)

@@ -58,8 +58,8 @@ def _step(path: Path) -> int:
 @pytest.mark.slow
 def test_paper_recipe_two_steps_resume_and_synthesise(tiny_corpus, tmp_path, capsys):
     from eval.splits import main as splits_main
-    from ttsf.train.__main__ import main as train_main
     from ttsf.synthesize import main as synth_main
+    from ttsf.train.__main__ import main as train_main
 
     torch.set_num_threads(2)
     data = make_fake_lrs3(tiny_corpus, tmp_path / "data")

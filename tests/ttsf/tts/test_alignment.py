@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from ttsf.tts.alignment import (gaussian_log_prior, mas, mas_reference, path_from_durations, regulate,
-                                sequence_mask)
+from ttsf.tts.alignment import gaussian_log_prior, mas, mas_reference, path_from_durations, regulate, sequence_mask
 
 
 def _brute_force(log_p: np.ndarray) -> float:
