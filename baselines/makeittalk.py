@@ -31,7 +31,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from baselines.base import Checkpoint, EnvSpec, ExternalBaseline
+from baselines.base import COMPAT, Checkpoint, EnvSpec, ExternalBaseline
 from eval.systems.base import GenerationError
 
 COMMIT = "fad2fe466dc1ac3b6141b930c99b8f1298e3de00"  # 2021-03-28, last commit (loads ckpt_116_i2i_comb.pth)
@@ -44,6 +44,10 @@ _CKPTS = {  # path -> Google Drive file id (README table and quick_demo.ipynb)
     "examples/ckpt/ckpt_116_i2i_comb.pth": "1i2LJXKp-yWKIEEgJ7C6cE3_2NirfY_0a",
     "examples/dump/emb.pickle": "18-0CYl5E6ungS3H4rRSHjfYvvm-WwjTI",
 }
+_FA = "https://www.adrianbulat.com/downloads/python-fan/"
+_FA_SRC = ("face_alignment 1.2.0 (FaceAlignment(LandmarksType._3D) downloads it through torch.hub's cache, "
+           "$TORCH_HOME/hub/checkpoints; the adapter sets TORCH_HOME={checkout}/.torch_home)")
+_FA_FILES = ("s3fd-619a316812.pth", "3DFAN4-7835d9f11d.pth.tar", "depth-2a464da4ea.pth.tar")
 
 
 class MakeItTalk(ExternalBaseline):
@@ -52,28 +56,49 @@ class MakeItTalk(ExternalBaseline):
     repo = "https://github.com/yzhou359/MakeItTalk"
     commit = COMMIT
     description = "MakeItTalk driven by the ground-truth speech (upstream repo, subprocess)"
-    checkpoints = tuple(Checkpoint(path, None, _SRC.format(gid), url=_GD.format(gid)) for path, gid in _CKPTS.items())
+    checkpoints = (*(Checkpoint(path, None, _SRC.format(gid), url=_GD.format(gid)) for path, gid in _CKPTS.items()),
+                   *(Checkpoint(f".torch_home/hub/checkpoints/{f}", None, _FA_SRC, url=_FA + f) for f in _FA_FILES))
     image_size = 256
     make_dirs = ("examples/upstream_demo_wav",)
+    run_env = (("TORCH_HOME", "{checkout}/.torch_home"),)
     env = EnvSpec(
-        "docker",
+        "overlay",
+        pins=("face-alignment==1.2.0", "pydub==0.25.1", "opencv-python==4.10.0.84", "tensorboardX==2.6.5"),
         notes=(
             "requirements.txt at fad2fe46 is unpinned (README: Python 3.6; quick_demo.ipynb's Colab install shows "
             "face_alignment 1.1.1, librosa 0.6.3, pysptk 0.1.18, pyworld 0.2.12, resemblyzer 0.1.1.dev0, "
             "pynormalize 0.1.4, torch 1.7.0)",
-            "Python 3.11 here: `pip install --dry-run face_alignment==1.1.1 pysptk resemblyzer pynormalize "
-            "ffmpeg-python pydub` -> 'No matching distribution found for pynormalize' (imported at module level by "
-            "src/autovc/AutoVC_mel_Convertor_retrain_version.py); the rest resolves (pysptk, webrtcvad: sdists)",
-            "face_alignment downloads its S3FD/3D-FAN weights at first use (no network here; random S3FD weights "
-            "find no face)",
-            "the Dockerfile rebuilds a Python 3.6 env with torch==1.7.1 CPU; untested here (docker client, no daemon)",
+            "overlay on ttsf-bench's interpreter (torch 2.14.1, numpy 2.4, scipy 1.17, librosa 0.11, soundfile, "
+            "Resemblyzer 0.1.4 with its bundled encoder weights, webrtcvad-wheels, pyworld-prebuilt 0.3.6.post1 for "
+            "pyworld, scikit-image, numba, tqdm); the scripts run under compat.py (np.float etc. restored, "
+            ".cuda() a no-op on CPU, face_alignment's device='cuda' -> 'cpu', pynormalize registered)",
+            "face-alignment==1.2.0 (Colab: 1.1.1): main_end2end.py calls FaceAlignment(LandmarksType._3D, "
+            "device='cuda'); _3D exists up to 1.3.4 (1.3.5 renamed it THREE_D); 1.3.x loads TorchScript archives, "
+            "1.2.0 builds its own FAN/ResNetDepth/s3fd classes and loads state dicts (.pth.tar) from the torch hub "
+            "cache ($TORCH_HOME/hub/checkpoints), which the placeholder builder can write from those classes",
+            "pysptk: ttsf-bench's pysptk==1.0.1 (Colab: 0.1.18, no cp311 wheel); pyworld: ttsf-bench's "
+            "pyworld-prebuilt==0.3.6.post1 (same module, a cp311 wheel; Colab: pyworld 0.2.12)",
+            "librosa: ttsf-bench's 0.11.0 (Colab: 0.6.3, no cp311 wheel); main_end2end.py's path uses librosa only "
+            "through resemblyzer's preprocess_wav and librosa.util.frame",
+            "pynormalize: not installed: `pip index versions pynormalize` -> 'No matching distribution found' on this "
+            "machine's package index (it is on pypi.org only as an sdist of 2019); src/autovc/"
+            "AutoVC_mel_Convertor_retrain_version.py imports it at module level but calls pynormalize.process_files "
+            "only in convert_single_wav_to_input, which main_end2end.py never calls: compat.py registers a module "
+            "whose process_files raises if anything ever calls it",
+            "pydub==0.25.1 (unpinned upstream; imported at module level); opencv-python==4.10.0.84: face-alignment "
+            "requires the opencv-python distribution (ttsf-bench has opencv-python-headless), first built against "
+            "NumPy 2",
+            "tensorboardX==2.6.5 (unlisted in requirements.txt): src/approaches/train_image_translation.py imports "
+            "SummaryWriter at module level (inference never writes a log); the newest, on ttsf-bench's protobuf",
+            "ffmpeg-python, scikit-learn: left out (main_end2end.py's imports do not reach them); ffmpeg: the "
+            "system binary (os.system calls)",
         ),
-        imports=("torch", "face_alignment", "librosa", "pysptk", "pyworld", "resemblyzer", "pynormalize", "cv2"),
+        imports=("torch", "face_alignment", "librosa", "pysptk", "pyworld", "resemblyzer", "pydub", "cv2", "scipy"),
         dockerfile="baselines/docker/makeittalk.Dockerfile",
     )
 
     def command(self, audio: Path, image: Path, out_dir: Path) -> list[str]:
-        argv = [*self.python_argv(), "main_end2end.py", "--jpg", image.name]
+        argv = [*self.python_argv(), str(COMPAT), "main_end2end.py", "--jpg", image.name]
         for flag, path in (("--load_AUTOVC_name", "ckpt_autovc"), ("--load_a2l_G_name", "ckpt_speaker_branch"),
                            ("--load_a2l_C_name", "ckpt_content_branch"), ("--load_G_name", "ckpt_116_i2i_comb")):
             argv += [flag, f"examples/ckpt/{path}.pth"]

@@ -18,7 +18,18 @@ changed. Fixes, all behaviour-preserving for inference:
   import pulls in; renamed ``_functional_tensor`` in torchvision 0.17): aliased to the new
   name, only where basicsr is installed.
 * no CUDA device: ``Tensor.cuda()``/``Module.cuda()`` (and Lightning's override) return CPU objects, and
-  ``torch.load`` maps storages to the CPU (``weights_only`` stays torch's default, True).
+  ``torch.load`` maps storages to the CPU (``weights_only`` stays torch's default, True);
+  ``face_alignment.FaceAlignment(..., device='cuda')`` (MakeItTalk's main_end2end.py) gets
+  ``device='cpu'``, only where face_alignment is installed.
+* face_alignment 1.2.0's ``utils.transform`` writes ``resolution / (200 * scale)`` into a tensor
+  with ``scale`` a NumPy float32 (the detector's box), which torch 2.x refuses ("can't assign a
+  numpy.float32 to a torch.FloatTensor"): ``scale`` is passed as a Python float (same value).
+* ``pynormalize`` absent (not on this machine's package index; MakeItTalk's
+  ``src/autovc/AutoVC_mel_Convertor_retrain_version.py`` imports ``pynormalize.pynormalize`` at
+  module level and calls ``pynormalize.process_files`` only in ``convert_single_wav_to_input``,
+  which ``main_end2end.py`` never calls): an import finder provides ``pynormalize`` and
+  ``pynormalize.pynormalize`` when (and only when) they are imported; their ``process_files``
+  raises, so nothing is silently skipped.
 
 Runs only in the upstream's environment: imports nothing from ttsf-bench.
 """
@@ -136,6 +147,74 @@ def patch_torch_cpu() -> None:
     _note(f"no CUDA device: .cuda() is a no-op, torch.load maps to CPU (torch {torch.__version__})")
 
 
+class _PynormalizeFinder:
+    """Provides ``pynormalize`` / ``pynormalize.pynormalize`` on import when the package is absent."""
+
+    names = ("pynormalize", "pynormalize.pynormalize")
+
+    def find_spec(self, name, path=None, target=None):
+        import importlib.machinery
+
+        if name not in self.names:
+            return None
+        return importlib.machinery.ModuleSpec(name, self, is_package=name == "pynormalize")
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        def process_files(*args, **kwargs):
+            raise ImportError("pynormalize.process_files: pynormalize is not installed (not on this machine's "
+                              "package index); ttsf-bench's compat.py provides the module for imports only")
+
+        module.process_files = process_files
+        if module.__name__ == "pynormalize":
+            module.__path__ = []
+        _note(f"{module.__name__} absent: compat.py provides it for imports only (process_files raises)")
+
+
+def stub_pynormalize() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("pynormalize") is None:
+        sys.meta_path.append(_PynormalizeFinder())
+
+
+def patch_face_alignment() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("face_alignment") is None:
+        return
+    import importlib
+
+    import face_alignment
+    import torch
+
+
+    original = face_alignment.FaceAlignment.__init__
+
+    def init(self, *args, **kwargs):  # (landmarks_type, network_size, device, ...)
+        args = list(args)
+        device = kwargs["device"] if "device" in kwargs else args[2] if len(args) > 2 else "cuda"
+        if "cuda" in str(device) and not torch.cuda.is_available():
+            _note(f"no CUDA device: face_alignment.FaceAlignment(device={device!r}) -> 'cpu'")
+            if len(args) > 2:
+                args[2] = "cpu"
+            else:
+                kwargs["device"] = "cpu"
+        original(self, *args, **kwargs)
+
+    face_alignment.FaceAlignment.__init__ = init
+    utils = importlib.import_module("face_alignment.utils")
+    transform = utils.transform
+
+    def transform_float_scale(point, center, scale, resolution, invert=False):
+        return transform(point, center, float(scale), resolution, invert)
+
+    utils.transform = transform_float_scale
+    _note("face_alignment.utils.transform: scale passed as a Python float (torch 2.x)")
+
+
 def main(argv: list[str]) -> None:
     if not argv:
         raise SystemExit("usage: compat.py SCRIPT.py [ARGS...]")
@@ -145,6 +224,8 @@ def main(argv: list[str]) -> None:
     stub_torchaudio()
     alias_functional_tensor()
     patch_torch_cpu()
+    stub_pynormalize()
+    patch_face_alignment()
     sys.argv = list(argv)
     sys.path.insert(0, ".")
     runpy.run_path(script, run_name="__main__")
