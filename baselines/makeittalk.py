@@ -50,6 +50,15 @@ _FA_SRC = ("face_alignment 1.2.0 (FaceAlignment(LandmarksType._3D) downloads it 
 _FA_FILES = ("s3fd-619a316812.pth", "3DFAN4-7835d9f11d.pth.tar", "depth-2a464da4ea.pth.tar")
 
 
+def _remove_leftovers(examples: Path, tag: str) -> None:
+    """Delete the upstream's per-wav files named after our staged stems (``pred_fls_<stem>_audio_embed.txt``,
+    ``<stem>_av.mp4``, ...): main_end2end.py animates every ``pred_fls_*.txt`` in ``examples/``, so a file left by
+    a run that stopped early would be animated (or crash) in the next one."""
+    for path in examples.iterdir():
+        if tag in path.name and path.is_file():
+            path.unlink()
+
+
 class MakeItTalk(ExternalBaseline):
     name = "makeittalk"
     key = "makeittalk"
@@ -112,6 +121,27 @@ class MakeItTalk(ExternalBaseline):
         side = frames.shape[1]
         return frames[:, :, side:2 * side]
 
+    def normalise(self, frames, seconds):
+        """The upstream's video ends before its speech: the audio-to-landmark nets read windows of
+        ``num_window_frames=18`` landmark frames (62.5 fps) and emit one frame per window start
+        (``range(0, T - 18)``, audio2landmark_dataset.py), so the last 18/62.5 = 0.288 s (7-8 frames at
+        25 fps) have no picture, whatever the weights (measured: 43 frames at 25 fps for 2.0 s of speech).
+        Those frames are filled with the last frame, and noted; anything shorter still is an error."""
+        import math
+
+        import numpy as np
+
+        from ttsf import media
+
+        short = media.duration_frames(seconds) - frames.shape[0]
+        window = math.ceil(18 / 62.5 * media.VIDEO_FPS)
+        if 0 < short <= window + 1:
+            frames = np.concatenate([frames, np.repeat(frames[-1:], short, axis=0)])
+            frames, notes = super().normalise(frames, seconds)
+            return frames, (f"padded {short} frame(s) (last frame): MakeItTalk's landmark windows end 0.288 s "
+                            f"before the speech", *notes)
+        return super().normalise(frames, seconds)
+
     def prepare_checkout(self) -> None:
         """Move the upstream's demo wavs out of ``examples/`` (the script animates every wav there)."""
         examples = self.checkout / "examples"
@@ -123,10 +153,12 @@ class MakeItTalk(ExternalBaseline):
         examples = self.checkout / "examples"
         stem = f"ttsf_{uuid.uuid4().hex[:12]}"
         image_src, audio_src = work / "source.png", work / "audio.wav"
-        staged = [examples / f"{stem}.jpg", examples / f"{stem}.wav"]
+        # examples/tmp.wav: the upstream's resampled copy, left behind when it stops early
+        staged = [examples / f"{stem}.jpg", examples / f"{stem}.wav", examples / "tmp.wav"]
         with open(self.checkout / ".ttsf-bench.lock", "a+") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
+                _remove_leftovers(examples, "ttsf_")  # of a run that stopped early (we hold the lock)
                 others = sorted(p.name for p in examples.glob("*.wav"))
                 if others:
                     raise GenerationError(f"makeittalk animates every .wav in {examples}: move {', '.join(others)} "
@@ -148,6 +180,7 @@ class MakeItTalk(ExternalBaseline):
             finally:
                 for p in staged:
                     p.unlink(missing_ok=True)
+                _remove_leftovers(examples, stem)
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
 

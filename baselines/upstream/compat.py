@@ -24,6 +24,8 @@ changed. Fixes, all behaviour-preserving for inference:
 * face_alignment 1.2.0's ``utils.transform`` writes ``resolution / (200 * scale)`` into a tensor
   with ``scale`` a NumPy float32 (the detector's box), which torch 2.x refuses ("can't assign a
   numpy.float32 to a torch.FloatTensor"): ``scale`` is passed as a Python float (same value).
+* ``librosa.filters.mel(sr, n_fft, ...)`` positionally (MakeItTalk's vocoder_spec/extract_f0_func.py;
+  keyword-only from librosa 0.10): the two leading positionals are passed as ``sr=``/``n_fft=``.
 * ``pynormalize`` absent (not on this machine's package index; MakeItTalk's
   ``src/autovc/AutoVC_mel_Convertor_retrain_version.py`` imports ``pynormalize.pynormalize`` at
   module level and calls ``pynormalize.process_files`` only in ``convert_single_wav_to_input``,
@@ -173,6 +175,23 @@ class _PynormalizeFinder:
         _note(f"{module.__name__} absent: compat.py provides it for imports only (process_files raises)")
 
 
+def patch_librosa_mel() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("librosa") is None:
+        return
+    import librosa.filters
+
+    original = librosa.filters.mel
+
+    def mel(*args, **kwargs):
+        for name, value in zip(("sr", "n_fft"), args):
+            kwargs[name] = value
+        return original(**kwargs)
+
+    librosa.filters.mel = mel
+
+
 def stub_pynormalize() -> None:
     import importlib.util
 
@@ -226,6 +245,7 @@ def main(argv: list[str]) -> None:
     patch_torch_cpu()
     stub_pynormalize()
     patch_face_alignment()
+    patch_librosa_mel()
     sys.argv = list(argv)
     sys.path.insert(0, ".")
     runpy.run_path(script, run_name="__main__")
