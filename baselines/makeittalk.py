@@ -72,7 +72,8 @@ class MakeItTalk(ExternalBaseline):
     run_env = (("TORCH_HOME", "{checkout}/.torch_home"),)
     env = EnvSpec(
         "overlay",
-        pins=("face-alignment==1.2.0", "pydub==0.25.1", "opencv-python==4.10.0.84", "tensorboardX==2.6.5"),
+        pins=("face-alignment==1.2.0", "pydub==0.25.1", "opencv-python==4.10.0.84", "tensorboardX==2.6.5",
+              "ffmpeg-python==0.2.0"),
         notes=(
             "requirements.txt at fad2fe46 is unpinned (README: Python 3.6; quick_demo.ipynb's Colab install shows "
             "face_alignment 1.1.1, librosa 0.6.3, pysptk 0.1.18, pyworld 0.2.12, resemblyzer 0.1.1.dev0, "
@@ -99,10 +100,11 @@ class MakeItTalk(ExternalBaseline):
             "NumPy 2",
             "tensorboardX==2.6.5 (unlisted in requirements.txt): src/approaches/train_image_translation.py imports "
             "SummaryWriter at module level (inference never writes a log); the newest, on ttsf-bench's protobuf",
-            "ffmpeg-python, scikit-learn: left out (main_end2end.py's imports do not reach them); ffmpeg: the "
-            "system binary (os.system calls)",
+            "ffmpeg-python==0.2.0 (unpinned upstream; the newest): src/dataset/utils/Av2Flau_Convertor.py imports it "
+            "at module level; scikit-learn: ttsf-bench's; ffmpeg: the system binary (os.system calls)",
         ),
-        imports=("torch", "face_alignment", "librosa", "pysptk", "pyworld", "resemblyzer", "pydub", "cv2", "scipy"),
+        imports=("torch", "face_alignment", "librosa", "pysptk", "pyworld", "resemblyzer", "pydub", "cv2", "scipy",
+                 "tensorboardX", "ffmpeg", "sklearn"),
         dockerfile="baselines/docker/makeittalk.Dockerfile",
     )
 

@@ -104,14 +104,16 @@ def test_makeittalk_command_and_middle_panel(monkeypatch, tmp_path):
     assert argv[argv.index("--load_G_name") + 1] == "examples/ckpt/ckpt_116_i2i_comb.pth"
     assert {c.path for c in system.checkpoints} >= {argv[argv.index(f) + 1] for f in
                                                     ("--load_AUTOVC_name", "--load_a2l_G_name", "--load_a2l_C_name")}
-    # no image, no docker: not ready, and the message says how to build the container
-    monkeypatch.delenv("TTSF_MAKEITTALK_DOCKER_IMAGE", raising=False)
+    # an overlay interpreter run through compat.py (pynormalize, face_alignment and librosa shims)
+    assert argv[0] == str(system.python) and argv[1].endswith("compat.py") and argv[2] == "main_end2end.py"
     (tmp_path / "makeittalk").mkdir()
     ok, reason = system.readiness()
-    assert not ok and "baselines/docker/makeittalk.Dockerfile" in reason
-    monkeypatch.setenv("TTSF_MAKEITTALK_DOCKER_IMAGE", "ttsf-makeittalk")
-    assert argv[0] == "docker" or system.python_argv()[:3] == ["docker", "run", "--rm"]
-    assert system.python_argv()[-2:] == ["ttsf-makeittalk", "python"]
+    assert not ok and "baselines setup makeittalk" in reason
+    # the landmark windows leave the last 0.288 s without picture: filled (noted), more is an error
+    fixed, notes = system.normalise(np.zeros((43, 256, 256, 3), np.uint8), 2.0)
+    assert fixed.shape[0] == 50 and "landmark windows" in notes[0]
+    with pytest.raises(GenerationError, match="30 frames for 2.000 s"):
+        system.normalise(np.zeros((30, 256, 256, 3), np.uint8), 2.0)
     panels = np.zeros((3, 256, 768, 3), np.uint8)
     panels[:, :, 256:512] = 200  # reference | generated | landmarks
     assert (system.crop_output(panels) == 200).all()
