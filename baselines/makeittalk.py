@@ -86,12 +86,12 @@ class MakeItTalk(ExternalBaseline):
             "device='cuda'); _3D exists up to 1.3.4 (1.3.5 renamed it THREE_D); 1.3.x loads TorchScript archives, "
             "1.2.0 builds its own FAN/ResNetDepth/s3fd classes and loads state dicts (.pth.tar) from the torch hub "
             "cache ($TORCH_HOME/hub/checkpoints), which the placeholder builder can write from those classes",
-            "pysptk: ttsf-bench's pysptk==1.0.1 (Colab: 0.1.18, no cp311 wheel); pyworld: ttsf-bench's "
-            "pyworld-prebuilt==0.3.6.post1 (same module, a cp311 wheel; Colab: pyworld 0.2.12)",
-            "librosa: ttsf-bench's 0.11.0 (Colab: 0.6.3, no cp311 wheel); main_end2end.py's path uses librosa only "
-            "through resemblyzer's preprocess_wav and librosa.util.frame",
+            "pysptk: ttsf-bench's pysptk==1.0.1 (Colab: 0.1.18); pyworld: ttsf-bench's pyworld-prebuilt==0.3.6.post1 "
+            "(same module, a cp311 wheel; Colab: pyworld 0.2.12)",
+            "librosa: ttsf-bench's 0.11.0 (Colab: 0.6.3); the one call on main_end2end.py's path whose signature "
+            "changed, librosa.filters.mel(16000, 1024, ...) (keyword-only from 0.10), is bridged by compat.py",
             "pynormalize: not installed: `pip index versions pynormalize` -> 'No matching distribution found' on this "
-            "machine's package index (it is on pypi.org only as an sdist of 2019); src/autovc/"
+            "machine's package index; src/autovc/"
             "AutoVC_mel_Convertor_retrain_version.py imports it at module level but calls pynormalize.process_files "
             "only in convert_single_wav_to_input, which main_end2end.py never calls: compat.py registers a module "
             "whose process_files raises if anything ever calls it",
