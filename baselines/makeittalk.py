@@ -16,11 +16,14 @@ one at a time (a lock file in the checkout). ``setup`` moves the upstream's demo
 paths are passed explicitly (the pinned commit's default ``--load_G_name`` is
 ``ckpt_116_i2i_comb.pth``; the previous commit defaulted to a file that is not published).
 
-Environment: the upstream targets Python 3.6 (README; requirements.txt is unpinned); on
-Python 3.11 here ``pynormalize`` cannot be installed and ``face_alignment`` needs network
-downloads (see ``env.notes`` and docs/baselines.md); ``baselines/docker/makeittalk.Dockerfile``
-(untested: no Docker daemon on this machine) rebuilds a 3.6 environment; the adapter runs it through ``docker run`` when
-``TTSF_MAKEITTALK_DOCKER_IMAGE`` names the built image.
+Environment: an overlay on ttsf-bench's interpreter (Python 3.11, torch 2.x) with the pins below
+(``env.notes`` says why each differs from the upstream's unpinned requirements.txt); the script
+runs unchanged under compat.py (pynormalize provided for its import only, face_alignment on CPU,
+librosa's keyword-only ``mel``). Ran end to end here through the contract test with placeholder
+weights, whose S3FD face detector is crafted (random weights find no face;
+baselines/upstream/placeholder_makeittalk.py). Its video ends 0.288 s before the speech (the
+landmark windows), which :meth:`MakeItTalk.normalise` fills with the last frame.
+``baselines/docker/makeittalk.Dockerfile`` (Python 3.6) is kept, untested (no Docker daemon here).
 """
 
 from __future__ import annotations

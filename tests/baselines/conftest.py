@@ -30,7 +30,7 @@ CLIPS = ("audio_00015", "input_00002")
 SECONDS = float(os.environ.get("TTSF_BASELINES_TEST_SECONDS", "2.0"))
 #: overlay environments the fixture does NOT build itself (heavy: a source build, ~1 GB of placeholder
 #: weights, minutes of CPU per clip); their test runs once ``python -m baselines setup NAME --root ROOT``
-#: has built the environment in the test root, and is skipped otherwise. MakeItTalk: 0.74 GB of placeholder
+#: has built the environment in the test root, and is skipped otherwise. MakeItTalk: 743 MiB of placeholder
 #: weights (its four checkpoints + face_alignment's) and ~70 s of CPU per 2-s clip (docs/baselines.md)
 BUILD_ONLY_WHEN_ASKED = ("sadtalker", "makeittalk")
 
