@@ -6,8 +6,8 @@ for placeholder weights only (``$TTSF_BASELINES_TEST_ROOT``, default
 checkpoints. Code comes from a local git directory (``$TTSF_BASELINES_SOURCE``, or the
 ``/work/.mirror`` copies on the development machine): without one the test is skipped
 with the ``python -m baselines check`` message. Only ``overlay`` environments (seconds,
-no second torch) are created here, except SadTalker's (:data:`BUILD_ONLY_WHEN_ASKED`); a ``venv``
-environment or SadTalker's is used when it already exists (``python -m baselines setup NAME
+no second torch) are created here, except SadTalker's and MakeItTalk's (:data:`BUILD_ONLY_WHEN_ASKED`); a ``venv``
+environment or one of those is used when it already exists (``python -m baselines setup NAME
 --root $TTSF_BASELINES_TEST_ROOT``), else the test is skipped with the ``check`` message.
 
 ``real_face_items``: 2 items from ``tests/data/real_av`` (VoxCeleb2, CC BY 4.0): frame 0
