@@ -14,17 +14,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
+
+from placeholder_cli import enter_checkout
 
 MARKER = "__ttsf_bench_placeholder__"
 
 
 def main() -> None:
-    p = argparse.ArgumentParser()
-    p.add_argument("checkout")
-    p.add_argument("--seed", type=int, default=0)
-    a = p.parse_args()
-    sys.path.insert(0, a.checkout)
+    a = enter_checkout(chdir=False)
     import torch
     import yaml
     from modules.audio2kp import AudioModel3D

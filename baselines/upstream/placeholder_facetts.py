@@ -14,21 +14,17 @@ HiFi-GAN-16k vocoder ``inference.py`` fetches through ``torch.hub`` (bshall/hifi
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
+
+from placeholder_cli import enter_checkout
 
 MARKER = "__ttsf_bench_placeholder__"
 
 
 def main() -> None:
-    p = argparse.ArgumentParser()
-    p.add_argument("checkout")
-    p.add_argument("--seed", type=int, default=0)
-    a = p.parse_args()
-    checkout = os.path.abspath(a.checkout)
-    sys.path.insert(0, checkout)
-    os.chdir(checkout)
+    a = enter_checkout(chdir=True)
+    checkout = a.checkout
     import torch
 
     torch.manual_seed(a.seed)

@@ -33,11 +33,12 @@ the state dict's ``_metadata``; the pickle holds it as a key).
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import pickle
 import sys
+
+from placeholder_cli import enter_checkout
 
 MARKER = "__ttsf_bench_placeholder__"
 
@@ -70,14 +71,8 @@ def craft_s3fd(net, torch) -> None:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser()
-    p.add_argument("checkout")
-    p.add_argument("--seed", type=int, default=0)
-    a = p.parse_args()
-    checkout = os.path.abspath(a.checkout)
-    sys.path.insert(0, checkout)
+    a = enter_checkout(chdir=True)
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    os.chdir(checkout)
     import compat
 
     compat.patch_numpy()

@@ -36,11 +36,11 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
-import sys
+
+from placeholder_cli import enter_checkout
 
 MARKER = "__ttsf_bench_placeholder__"
 
@@ -155,13 +155,7 @@ def craft_fan(model, torch) -> None:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser()
-    p.add_argument("checkout")
-    p.add_argument("--seed", type=int, default=0)
-    a = p.parse_args()
-    checkout = os.path.abspath(a.checkout)
-    sys.path.insert(0, checkout)
-    os.chdir(checkout)
+    a = enter_checkout(chdir=True)
     import safetensors.torch
     import torch
     import yaml
