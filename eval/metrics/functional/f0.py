@@ -14,6 +14,7 @@ No voiced pair (silence, whispering) leaves the RMSE undefined: NaN with a reaso
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Optional
 
 import numpy as np
@@ -32,8 +33,10 @@ class F0Result:
     reason: Optional[str] = None
 
 
+@functools.lru_cache(maxsize=8)
 def mcep_alpha(sample_rate: int) -> float:
-    """All-pass constant approximating the mel scale at ``sample_rate`` (0.41 at 16 kHz)."""
+    """All-pass constant approximating the mel scale at ``sample_rate`` (0.41 at 16 kHz; a
+    search over 1000 candidates, so kept per rate)."""
     import pysptk
 
     return float(pysptk.util.mcepalpha(int(sample_rate)))
@@ -41,19 +44,18 @@ def mcep_alpha(sample_rate: int) -> float:
 
 def harvest(wav: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
     """WORLD Harvest ``(f0 (frames,), mcep (frames, ORDER + 1))`` of mono audio ``(samples,)``."""
-    import pysptk
     import pyworld
+
+    from eval.metrics.functional.mcd import mel_cepstrum
 
     x = np.asarray(wav, dtype=np.float64)
     f0, t = pyworld.harvest(x, int(sample_rate), f0_floor=F0_FLOOR, f0_ceil=F0_CEIL, frame_period=FRAME_PERIOD_MS)
     sp = pyworld.cheaptrick(x, f0, t, int(sample_rate))
-    mc = pysptk.sptk.mcep(sp, order=ORDER, alpha=mcep_alpha(sample_rate), maxiter=0, etype=1, eps=1.0e-8, min_det=0.0,
-                          itype=3)
-    return f0, mc
+    return f0, mel_cepstrum(sp, mcep_alpha(sample_rate), ORDER)
 
 
-def rmse_on_path(ref_f0: np.ndarray, syn_f0: np.ndarray, path: list[tuple[int, int]]) -> F0Result:
-    """F0 RMSE over the frame pairs of ``path`` voiced in both ``(frames,)`` tracks."""
+def rmse_on_path(ref_f0: np.ndarray, syn_f0: np.ndarray, path) -> F0Result:
+    """F0 RMSE over the frame pairs of ``path`` (``(n, 2)`` or a list of pairs) voiced in both ``(frames,)`` tracks."""
     idx = np.asarray(path, dtype=np.int64).reshape(-1, 2)
     a, b = ref_f0[idx[:, 0]], syn_f0[idx[:, 1]]
     voiced = (a > 0) & (b > 0)
