@@ -106,3 +106,23 @@ def test_resolvent_is_chosen_where_it_pays():
     assert ClipBootstrap(gen, ref, rational=False).method == "whitened"
     gen, ref = _sides(8, 24, 8)  # 8 clips, 24 dims: one 24 x 24 eigensolve is cheaper
     assert ClipBootstrap(gen, ref).method == "whitened"
+
+
+def test_resolvent_in_the_support_of_dead_channels_and_side_by_side_resamples():
+    """Dead feature channels on both sides: the trace term runs in the covariance's support
+    (``rank < d``); the resolvent replicates equal the general path's, and resamples run
+    side by side give the serial values."""
+    rng = np.random.default_rng(31)
+    d, k, dead = 30, 6, [2, 11, 29]
+    sides = []
+    for scale, shift in ((1.0, 0.0), (1.4, 0.3)):
+        clips = [rng.standard_normal((n, d)) * scale + rng.standard_normal(d) + shift for n in rng.integers(20, 30, k)]
+        for clip in clips:
+            clip[:, dead] = 0.0
+        sides.append(_stats(clips))
+    fast = ClipBootstrap(*sides, rational=True)
+    general = ClipBootstrap(*sides, whiten=False)
+    assert fast.method == "resolvent" and fast.rank == d - len(dead)
+    serial = fast.replicates(15, seed=2, workers=1)
+    np.testing.assert_allclose(serial, general.replicates(15, seed=2, workers=1), rtol=1e-11)
+    np.testing.assert_array_equal(fast.replicates(15, seed=2, workers=2), serial)
