@@ -17,7 +17,7 @@ POSE_CONVENTION = (
 )
 
 #: Bump when the generator's output changes for the same arguments (it is part of the cache key).
-GENERATOR_VERSION = "2.0.0"
+GENERATOR_VERSION = "2.1.0"
 SENTENCES_FILE = Path(__file__).with_name("sentences.txt")
 #: Silence before and after the speech in every clip, in seconds.
 SPEECH_PAD = 0.2

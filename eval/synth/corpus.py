@@ -38,6 +38,7 @@ from eval.synth.config import (
     lrs_text,
     sentences,
 )
+from eval.synth.lips import ARTICULATION_LEAD_FRAMES
 from eval.synth.readme import corpus_readme
 from ttsf.atomic import atomic_write_bytes, atomic_write_text
 from ttsf.data.manifest import Item, Source, write_manifest
@@ -202,16 +203,36 @@ def _identity_renderer(root: Path, cfg: SynthConfig, identity_index: int):
     return Renderer(portrait.image, portrait.landmarks, rig)
 
 
+def articulation_tracks(audio: np.ndarray, n_frames: int, samples_per_frame: int = 640,
+                        sample_rate: int = 16000, lead: int = ARTICULATION_LEAD_FRAMES) -> tuple:
+    """Opening ``(n_frames,)`` and spread ``(n_frames,)`` with the mouth ``lead`` frames ahead of the sound.
+
+    Frame ``k`` takes the shape that :func:`eval.synth.render.mouth_track` and
+    :func:`eval.synth.lips.spread_track` give audio frame ``k + lead`` (computed over ``n_frames + lead``
+    frames, the audio zero-padded at the end, so the last ``lead`` frames close the mouth).
+    """
+    from eval.synth.lips import spread_track
+    from eval.synth.render import mouth_track
+
+    if lead < 0:
+        raise ValueError(f"lead must be >= 0 frames, got {lead}")
+    total = n_frames + lead
+    padded = np.zeros(total * samples_per_frame, dtype=np.float64)
+    usable = min(len(audio), n_frames * samples_per_frame)
+    padded[:usable] = audio[:usable]
+    opening = mouth_track(padded, total, samples_per_frame)[lead:]
+    spread = spread_track(padded, total, samples_per_frame, sample_rate)[lead:]
+    return opening, spread
+
+
 def _render_clip(cfg: SynthConfig, renderer, audio: np.ndarray, n_frames: int, clip_seed: list) -> tuple:
     """Frames ``(n_frames, size, size, 3)`` and the tracks (pose, blink, mouth, spread) of one clip."""
-    from eval.synth.lips import spread_track
-    from eval.synth.render import blink_track, mouth_track, pose_trajectory
+    from eval.synth.render import blink_track, pose_trajectory
 
     rng = np.random.default_rng(np.random.SeedSequence(clip_seed))
     pose = pose_trajectory(rng, n_frames, FPS)
     blink = blink_track(rng, n_frames, FPS)
-    mouth = mouth_track(audio, n_frames, SAMPLES_PER_FRAME)
-    spread = spread_track(audio, n_frames, SAMPLES_PER_FRAME, SAMPLE_RATE)
+    mouth, spread = articulation_tracks(audio, n_frames, SAMPLES_PER_FRAME, SAMPLE_RATE)
     frames = np.stack([renderer.render(*pose[t], mouth[t], blink[t], spread[t]) for t in range(n_frames)])
     return frames, {"pose": pose, "blink": blink, "mouth": mouth, "spread": spread}
 
@@ -230,6 +251,7 @@ def _clip_truth(cfg: SynthConfig, gt_base: dict, tracks: dict, audio_span: tuple
         "speech_start": round(start, 4),
         "speech_end": round(end, 4),
         "av_offset_frames": 0,
+        "articulation_lead_frames": ARTICULATION_LEAD_FRAMES,
         "pose_convention": POSE_CONVENTION,
         "yaw": np.round(pose[:, 0], 4).tolist(),
         "pitch": np.round(pose[:, 1], 4).tolist(),
@@ -418,6 +440,7 @@ def build(out_dir, identities: int = 8, clips: int = 30, seconds: float = 4.0, s
         "split": plan,
         "counts": {"train": len(items["train"]), "test": len(items["test"])},
         "av_offset_frames": 0,
+        "articulation_lead_frames": ARTICULATION_LEAD_FRAMES,
         "versions": _versions(cfg.resolved_voices()),
     }
     write_index(out, meta)

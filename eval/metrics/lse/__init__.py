@@ -20,6 +20,10 @@ Backends:
   canonical correlation at every offset -15..+15 (:mod:`eval.metrics.functional.lse_landmark`),
   distance ``sqrt(2 (1 - rho))``; offset / LSE-D / LSE-C as syncnet_python. Needs at least
   ``vshift + 16`` frames. Real-face figures: ``checkpoints/SYNCNET.md``.
+- ``fused_offline`` (NOT comparable to published LSE): both of the above on the same item,
+  each one's distance-per-offset curve z-scored over its offsets and the two averaged
+  (:mod:`eval.metrics.functional.lse_fusion`); offset / LSE-D / LSE-C of the fused curve
+  with syncnet_python's semantics, in standard deviations.
 
 Training the offline model: ``python -m eval.metrics.lse train --corpus DIR --out CKPT``.
 """
@@ -63,6 +67,11 @@ class LSE(ItemMetric):
         backends=(
             BackendSpec("syncnet_v2", paper=True, weights=("syncnet_v2", "sfd_face"),
                         description="joonson/syncnet_python SyncNet v2 + S3FD crops, offsets +-15"),
+            BackendSpec("fused_offline", paper=False, weights=("syncnet_offline", "dlib_lm68", "yunet"),
+                        description=("syncnet_offline and landmark_cca together: each one's distance-per-offset curve "
+                                     "standardised over its offsets (z-score), the two averaged with equal weights, "
+                                     "nothing fitted; LSE-D/LSE-C in standard deviations, not SyncNet's scale "
+                                     "(checkpoints/SYNCNET.md)")),
             BackendSpec("syncnet_offline", paper=False, weights=("syncnet_offline", "yunet"),
                         description=("project SyncNet (reduced width) trained on the synthetic corpus, YuNet crops; "
                                      "validated on synthetic clips only (checkpoints/SYNCNET.md)")),
@@ -116,19 +125,33 @@ class LSE(ItemMetric):
         return audio(item, "gen_audio", visual.SAMPLE_RATE)
 
     def score(self, item: Any) -> Mapping[str, float]:
+        n_frames = len(visual.frames(item, "gen_video"))
         if self.backend.name == "landmark_cca":
-            return self._score_landmark(item)
-        from eval.metrics.functional.lse import (
-            audio_embeddings,
-            lse_from_distances,
-            n_windows,
-            offset_distances,
-            video_embeddings,
-        )
+            curve, windows = self._landmark_curve(item, n_frames)
+            result = lse_from_curve(curve, self.vshift)
+        elif self.backend.name == "fused_offline":
+            from eval.metrics.functional.lse_fusion import fused_lse
+
+            curve, windows = self._landmark_curve(item, n_frames)
+            result = fused_lse([self._syncnet_curve(item, n_frames)[0], curve], self.vshift)
+        else:
+            curve, windows = self._syncnet_curve(item, n_frames)
+            result = lse_from_curve(curve, self.vshift)
+        track = visual.faces(item, "gen_video", self.detector)  # cached by the curves' face check
+        return {"lse_c": result["lse_c"], "lse_d": result["lse_d"], "offset": float(result["offset"]),
+                "windows": float(windows), "no_face_frames": float(track.n_missing)}
+
+    def _check_faces(self, item: Any, n_frames: int) -> None:
+        track = visual.faces(item, "gen_video", self.detector)
+        if track.n_missing > MAX_MISSING_FACE_FRACTION * n_frames:
+            raise ItemError(f"no face in {track.n_missing}/{n_frames} frames", code="no_face")
+
+    def _syncnet_curve(self, item: Any, n_frames: int) -> tuple[np.ndarray, int]:
+        """SyncNet's mean distance per lag ``(2 vshift + 1,)`` and the number of windows."""
+        from eval.metrics.functional.lse import audio_embeddings, n_windows, offset_distances, video_embeddings
         from ttsf.pretrained.mfcc import to_int16_scale
 
         net = self.network()
-        n_frames = len(visual.frames(item, "gen_video"))
         audio = self.speech(item)
         windows = n_windows(n_frames, len(audio))
         if windows < 1:
@@ -139,39 +162,39 @@ class LSE(ItemMetric):
             raise ItemError(
                 f"face track of {n_frames} frames < min_track {self.min_track} (syncnet_python drops such tracks; "
                 f"set min_track to score it)", code="too_short")
-        track = visual.faces(item, "gen_video", self.detector)
-        if track.n_missing > MAX_MISSING_FACE_FRACTION * n_frames:
-            raise ItemError(f"no face in {track.n_missing}/{n_frames} frames", code="no_face")
+        self._check_faces(item, n_frames)
         crops = self.face_crops(item)
         key = (f"syncnet_video_emb:{visual.source_key(item, 'gen_video')}:{self.detector}:{self.crops}:"
                f"{self.weights_sha256}")
         all_video = item.cached(key, lambda: video_embeddings(net, crops, len(crops) - 4, self.batch_size, self.device))
-        video_emb = all_video[:windows]
         audio_emb = audio_embeddings(net, to_int16_scale(audio), windows, self.batch_size, self.device)
-        result = lse_from_distances(offset_distances(video_emb, audio_emb, self.vshift), self.vshift)
-        return {"lse_c": result["lse_c"], "lse_d": result["lse_d"], "offset": float(result["offset"]),
-                "windows": float(windows), "no_face_frames": float(track.n_missing)}
+        return offset_distances(all_video[:windows], audio_emb, self.vshift).mean(0).numpy(), windows
 
-    def _score_landmark(self, item: Any) -> dict:
-        """``landmark_cca``: dlib lip landmarks + MFCCs, canonical correlation over offsets."""
+    def _landmark_curve(self, item: Any, n_frames: int) -> tuple[np.ndarray, int]:
+        """``landmark_cca``'s distance per lag ``(2 vshift + 1,)`` (dlib lip landmarks + MFCCs,
+        canonical correlation) and the number of frames used."""
         from eval.metrics.functional.lse_landmark import MIN_OVERLAP, landmark_lse
         from eval.metrics.nets.weights import file_sha256, locate
         from ttsf.pretrained.mfcc import to_int16_scale
 
-        if self.weights_sha256 is None:
+        if self.weights_sha256 is None and self.backend.name == "landmark_cca":
             self.weights_sha256 = file_sha256(locate("dlib_lm68"))
-        n_frames = len(visual.frames(item, "gen_video"))
         audio = self.speech(item)
         needed = self.vshift + MIN_OVERLAP
         usable = min(n_frames, len(audio) // 640)
         if usable < needed:
             seconds = len(audio) / visual.SAMPLE_RATE
-            raise ItemError(f"clip too short for landmark_cca: {n_frames} frames / {seconds:.2f} s "
+            raise ItemError(f"clip too short for {self.backend.name}: {n_frames} frames / {seconds:.2f} s "
                             f"of audio, {needed} frames needed (vshift + {MIN_OVERLAP})", code="too_short")
-        track = visual.faces(item, "gen_video", self.detector)
-        if track.n_missing > MAX_MISSING_FACE_FRACTION * n_frames:
-            raise ItemError(f"no face in {track.n_missing}/{n_frames} frames", code="no_face")
+        self._check_faces(item, n_frames)
         landmarks = visual.landmarks68(item, "gen_video", self.detector)[:usable]
-        result = landmark_lse(landmarks, to_int16_scale(audio[:usable * 640]), self.vshift)
-        return {"lse_c": result["lse_c"], "lse_d": result["lse_d"], "offset": float(result["offset"]),
-                "windows": float(usable), "no_face_frames": float(track.n_missing)}
+        return landmark_lse(landmarks, to_int16_scale(audio[:usable * 640]), self.vshift)["mean_dist"], usable
+
+
+def lse_from_curve(curve: np.ndarray, vshift: int) -> dict:
+    """syncnet_python's offset / LSE-D / LSE-C of one mean-distance-per-lag curve."""
+    import torch
+
+    from eval.metrics.functional.lse import lse_from_distances
+
+    return lse_from_distances(torch.as_tensor(np.asarray(curve, dtype=np.float64))[None, :], vshift)

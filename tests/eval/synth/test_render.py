@@ -105,3 +105,25 @@ def test_spread_track_from_spectrum():
     audio[16000:24000] = 0.3 * np.sin(2 * np.pi * 4000 * t[16000:24000])  # high: spread
     s = spread_track(audio, 50, 640, sr)
     assert s.shape == (50,) and s[14:24].max() < -0.5 and s[26:36].min() > 0.5 and s[40:].max() == 0.0
+
+
+def test_articulation_leads_the_sound_by_one_frame():
+    from eval.synth.corpus import articulation_tracks
+    from eval.synth.lips import ARTICULATION_LEAD_FRAMES
+
+    sr, t = 16000, np.arange(16000 * 2) / 16000
+    audio = np.zeros_like(t, dtype=np.float32)
+    audio[8000:16000] = 0.3 * np.sin(2 * np.pi * 300 * t[8000:16000])  # rounded, frames 12.5 .. 25
+    audio[16000:24000] = 0.3 * np.sin(2 * np.pi * 4000 * t[16000:24000])  # spread, frames 25 .. 37.5
+    opening, spread = articulation_tracks(audio, 50, 640, sr)
+    still_opening, still_spread = articulation_tracks(audio, 50, 640, sr, lead=0)
+    assert ARTICULATION_LEAD_FRAMES == 1 and opening.shape == spread.shape == (50,)
+    # lead 0 is the frame's own audio; with the lead the mouth moves one frame earlier
+    np.testing.assert_array_equal(still_opening, mouth_track(audio, 50))
+    np.testing.assert_array_equal(still_spread, spread_track(audio, 50, 640, sr))
+    np.testing.assert_allclose(opening[:-2], still_opening[1:-1], atol=1e-12)
+    assert np.argmax(opening > 0) == np.argmax(still_opening > 0) - 1
+    assert np.argmax(spread > 0.5) == np.argmax(still_spread > 0.5) - 1
+    assert opening[-1] == 0.0  # past the end of the audio the mouth is closed
+    with pytest.raises(ValueError, match="lead"):
+        articulation_tracks(audio, 50, lead=-1)
