@@ -8,6 +8,15 @@ different scales, so each is standardised over its own lags (z-score: minus its 
 over its standard deviation) and the standardised curves are averaged with equal weights.
 Nothing is fitted: no weights, no thresholds.
 
+The two need not agree on where "in sync" is: the SyncNet learnt the synthetic corpus's
+timing (generator 2.1: the lips one frame ahead of the sound, offset 0), while the
+untrained landmark correlation measures the lead it sees (about -1 on those clips). On
+synthetic clips the fused dip thus spans lags 0 and -1 (the SyncNet's is deeper, so the
+offset stays 0); on real clips each measures the real clip's timing.
+
+Requirements are both backends': ``vshift + 16`` frames (31 at ``vshift`` 15) for the
+landmark curve; the metric's ``windows`` output is the landmark frame count.
+
 The fused curve goes through :func:`eval.metrics.functional.lse.lse_from_distances`
 unchanged: ``offset`` = ``vshift - argmin`` (syncnet_python's sign), ``LSE-D`` = the fused
 curve's minimum (in standard deviations of the lag curves, so negative: lower = better),
@@ -22,7 +31,8 @@ import torch
 
 from eval.metrics.functional.lse import lse_from_distances
 
-#: A lag curve whose standard deviation is below this carries no offset information (flat).
+#: A lag curve whose standard deviation is below this fraction of its largest magnitude (or
+#: below this, for curves within +-1) carries no offset information (flat: rounding only).
 FLAT_STD = 1e-9
 
 
@@ -30,7 +40,8 @@ def standardise(curve: np.ndarray) -> np.ndarray:
     """``(curve - mean) / std`` over the lags; a flat curve becomes all zeros."""
     c = np.asarray(curve, dtype=np.float64).ravel()
     std = c.std()
-    return np.zeros_like(c) if std < FLAT_STD else (c - c.mean()) / std
+    flat = std < FLAT_STD * max(1.0, float(np.abs(c).max(initial=0.0)))
+    return np.zeros_like(c) if flat else (c - c.mean()) / std
 
 
 def fuse_curves(curves) -> np.ndarray:

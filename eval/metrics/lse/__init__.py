@@ -74,7 +74,8 @@ class LSE(ItemMetric):
                                      "(checkpoints/SYNCNET.md)")),
             BackendSpec("syncnet_offline", paper=False, weights=("syncnet_offline", "yunet"),
                         description=("project SyncNet (reduced width) trained on the synthetic corpus, YuNet crops; "
-                                     "validated on synthetic clips only (checkpoints/SYNCNET.md)")),
+                                     "validated on synthetic clips and 14 real VoxCeleb2 clips (in sync 13/14, "
+                                     "checkpoints/SYNCNET.md)")),
             BackendSpec("landmark_cca", paper=False, weights=("dlib_lm68", "yunet"),
                         description=("no trained sync network: per-clip regularised canonical correlation of dlib "
                                      "68-point lip-shape features (YuNet boxes) with MFCC c0-c5 over offsets +-15, "

@@ -69,3 +69,18 @@ def test_fused_offline_backend_on_the_synthetic_test_split(tiny_corpus, tmp_path
         recovered += abs(late["offset"] + 5) <= 1
     assert in_sync >= 3 and recovered >= 3, (in_sync, recovered)
     assert metric.weights_sha256 is not None  # the SyncNet's, recorded like syncnet_offline's
+    # the score is the fusion of both base curves of the item, not the SyncNet's alone
+    from eval.metrics import visual
+    from eval.metrics.lse import lse_from_curve
+
+    sample = Sample(items[0].id, gen_video=resolve(tiny_corpus, items[0].ref_video))
+    n_frames = len(visual.frames(sample, "gen_video"))
+    syncnet, landmarks = metric._syncnet_curve(sample, n_frames)[0], metric._landmark_curve(sample, n_frames)[0]
+    expected = fused_lse([syncnet, landmarks], 10)
+    got = metric.score(sample)
+    assert got["lse_c"] == pytest.approx(expected["lse_c"]) and got["lse_d"] == pytest.approx(expected["lse_d"])
+    assert got["offset"] == expected["offset"]
+    assert abs(got["lse_c"] - fused_lse([syncnet], 10)["lse_c"]) > 1e-3
+    assert abs(got["lse_c"] - fused_lse([landmarks], 10)["lse_c"]) > 1e-3
+    cca = LSE("landmark_cca", vshift=10).score(sample)
+    assert lse_from_curve(landmarks, 10)["lse_d"] == pytest.approx(cca["lse_d"])

@@ -75,7 +75,8 @@ def test_landmark_cca_on_the_synthetic_test_split(tiny_corpus):
 
     Generator 2.0 (the portrait's own lips warped, issue 12 item 5), measured: GT offset 0 on
     10/10, shifted copies recovered on 19/20 (id06, the profile face: +9 for a 5-frame delay),
-    no shifted copy within +-2 of 0, own audio beats another clip's on 10/10."""
+    no shifted copy within +-2 of 0, own audio beats another clip's on 10/10. Generator 2.1
+    (lips one frame ahead of the sound): GT at -1 on 9/10 (0 on one), i.e. the built-in lead."""
     from eval.metrics import visual
     from eval.metrics.sample import Sample
     from ttsf.data.manifest import load_manifest, resolve

@@ -29,6 +29,14 @@ def test_verdict_passes_a_behaving_pipeline_and_names_each_failure():
     # no documented range: reported as not checked, does not pass or fail the backend by itself
     other = selfcheck.verdict("some_new_backend", _rows([0] * 5, [-5] * 5, [5] * 5), 5)
     assert other["checks"]["gt_confidence"]["passed"] is None and other["passed"]
+    # shifts count relative to each clip's GT offset: a clip at +2 whose delayed copy reads -3 moved by -5
+    offset_clips = selfcheck.verdict("syncnet_v2", _rows([2, 2, -2, -2, 0], [-3, -3, -7, -7, -5], [7, 7, 3, 3, 5]), 5)
+    assert offset_clips["checks"]["shift_+5_recovered"]["value"] == 1.0
+    assert offset_clips["checks"]["shift_-5_recovered"]["value"] == 1.0
+    assert offset_clips["shifted"]["+5"]["moves"] == {-5: 5}
+    # ... and an offset that does not move with the audio is not a recovered shift, wherever it lands
+    stuck = selfcheck.verdict("syncnet_v2", _rows([5, 5, 5, 5, 5], [0, 0, 0, 0, 0], [5, 5, 5, 5, 5]), 5)
+    assert stuck["checks"]["shift_-5_recovered"]["value"] == 0.0
     errors = selfcheck.verdict("syncnet_v2", [{"id": "x", "error": "no_face: no face"}], 5)
     assert not errors["passed"] and errors["errors"] == {"x": "no_face: no face"}
 
@@ -36,7 +44,10 @@ def test_verdict_passes_a_behaving_pipeline_and_names_each_failure():
 def test_paper_backend_without_weights_is_listed_with_the_reason():
     backends, skipped = selfcheck.choose_backends()
     assert "syncnet_v2" in skipped and "weights missing" in skipped["syncnet_v2"]
-    assert "syncnet_offline" in backends  # the committed checkpoint is present in a fresh clone
+    # without the paper's weights: the default offline backend only, the others listed as not run
+    assert backends == ["fused_offline"]
+    assert "not the default offline backend" in skipped["syncnet_offline"]
+    assert "not the default offline backend" in skipped["landmark_cca"]
     _, skipped = selfcheck.choose_backends(["nope"])
     assert "not an LSE backend" in skipped["nope"]
 
