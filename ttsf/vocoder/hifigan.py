@@ -43,6 +43,14 @@ class HifiGanConfig:
     def hop(self) -> int:
         return math.prod(self.upsample_rates)
 
+    @property
+    def receptive_radius(self) -> int:
+        """Mel frames on each side an output sample depends on (:func:`ttsf.vocoder.chunks.receptive_radius`)."""
+        from ttsf.vocoder.chunks import receptive_radius
+
+        return receptive_radius(self.upsample_rates, self.upsample_kernel_sizes, self.resblock_kernel_sizes,
+                                self.resblock_dilation_sizes)
+
     @classmethod
     def from_json(cls, d: dict) -> "HifiGanConfig":
         if str(d.get("resblock", "1")) != "1":
@@ -130,6 +138,7 @@ class HifiGanVocoder(Vocoder):
             raise VocoderError(f"generator upsamples by {generator.cfg.hop} but the mel hop is {mel_config.hop_length}")
         self.generator = generator.eval()
         self.mel_config = mel_config
+        self.context_frames = generator.cfg.receptive_radius
         self.sha256 = sha256
 
     @classmethod

@@ -23,6 +23,7 @@ import torch
 from ttsf.hashing import sha256_file
 from ttsf.media import MelConfig
 from ttsf.vocoder.base import Vocoder, VocoderError
+from ttsf.vocoder.hifigan import HifiGanConfig
 
 FILENAME = "hfgan-fcm_base2-L-16k-v0.1.1.ts"
 SHA256 = "da67a3716b01f521b901082d9c161ffd386449a65ad70495de8fb255add9e588"
@@ -74,6 +75,7 @@ class TorchScriptHifiGan(Vocoder):
         self.path = path
         self.device = device
         self.mel_config = mel_config or HIFIGAN_TS_MEL
+        self.context_frames = HifiGanConfig().receptive_radius  # the file is the V1 layout of HifiGanConfig()
 
     def _generate(self, mel: torch.Tensor) -> torch.Tensor:
         return self.model(mel.to(self.device)).squeeze(1).cpu()
