@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 REPO = Path(__file__).resolve().parents[2]
 CHECKPOINT = REPO / "checkpoints" / "ttsf_synth.pt"
@@ -42,11 +43,22 @@ def test_two_threads_give_the_serial_output(model, tiny_corpus):
 
 
 def test_batched_modulation_renders_the_grouped_frames(model, tiny_corpus, monkeypatch):
-    from ttsf.face.layers import ModulatedConv2d
+    """Also the fused epilogue of StyledConv (gain in the demodulation, in-place leaky ReLU), the
+    modulation before the channels-last upsampling (the reference: NCHW upsampling, then the
+    modulation in ``forward_grouped``)."""
+    from ttsf.face import generator, layers
+
+    def styled_reference(self, x, style):
+        return layers.lrelu(self.conv(x, style) + self.bias)
+
+    def upsample_reference(x):
+        return torch.nn.functional.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
 
     portrait = str(tiny_corpus / "faces" / "id00.png")
     fast = model.synthesize("Hi there.", portrait, seed=6, steps=2)
-    monkeypatch.setattr(ModulatedConv2d, "forward", ModulatedConv2d.forward_grouped)
+    monkeypatch.setattr(layers.ModulatedConv2d, "forward", layers.ModulatedConv2d.forward_grouped)
+    monkeypatch.setattr(layers.StyledConv, "forward", styled_reference)
+    monkeypatch.setattr(generator, "upsample2x", upsample_reference)
     grouped = model.synthesize("Hi there.", portrait, seed=6, steps=2)
     assert np.array_equal(fast.wav, grouped.wav)
     assert np.abs(fast.frames.astype(int) - grouped.frames.astype(int)).max() <= 1
