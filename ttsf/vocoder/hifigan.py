@@ -13,6 +13,7 @@ original training config) sets the layout and the mel recipe.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import math
@@ -114,6 +115,32 @@ class HifiGanGenerator(nn.Module):
         return torch.tanh(self.conv_post(F.leaky_relu(x)))
 
 
+def channels_last_2d(generator: HifiGanGenerator) -> HifiGanGenerator:
+    """A copy of ``generator`` whose 1-D convolutions are ``(1, k)`` 2-D ones with channels-last weights.
+
+    Call it on ``mel[:, :, None]`` (``(batch, n_mels, 1, frames)``, channels-last): it
+    returns ``(batch, 1, 1, hop * frames)``, the same numbers as ``generator(mel)`` to float
+    rounding, about 1.7x faster on CPU (oneDNN's channels-last kernels; measured in
+    docs/model.md). Weight norm must already be folded (:func:`fold_weight_norm`).
+    """
+    g = copy.deepcopy(generator)
+    for name, m in list(g.named_modules()):
+        if isinstance(m, nn.ConvTranspose1d):
+            new = nn.ConvTranspose2d(m.in_channels, m.out_channels, (1, m.kernel_size[0]), (1, m.stride[0]),
+                                     (0, m.padding[0]), (0, m.output_padding[0]))
+        elif isinstance(m, nn.Conv1d):
+            new = nn.Conv2d(m.in_channels, m.out_channels, (1, m.kernel_size[0]), padding=(0, m.padding[0]),
+                            dilation=(1, m.dilation[0]))
+        else:
+            continue
+        with torch.no_grad():
+            new.weight.copy_(m.weight[:, :, None])
+            new.bias.copy_(m.bias)
+        parent, _, leaf = name.rpartition(".")
+        setattr(g.get_submodule(parent) if parent else g, leaf, new)
+    return g.to(memory_format=torch.channels_last).eval()
+
+
 def fold_weight_norm(state: dict) -> dict:
     """Replace ``X.weight_g``/``X.weight_v`` pairs with ``X.weight = g * v / ||v||`` (norm over dims 1..)."""
     out = {}
@@ -171,4 +198,8 @@ class HifiGanVocoder(Vocoder):
 
     def _generate(self, mel: torch.Tensor) -> torch.Tensor:
         dev = next(self.generator.parameters()).device
+        if dev.type == "cpu":  # channels-last 2-D convolutions: the same numbers to float rounding, faster
+            if getattr(self, "_fast", None) is None:
+                self._fast = channels_last_2d(self.generator)
+            return self._fast(mel[:, :, None].contiguous(memory_format=torch.channels_last))[:, 0, 0]
         return self.generator(mel.to(dev)).squeeze(1).cpu()
