@@ -83,8 +83,8 @@ class ResBlock(nn.Module):
         self.convs2 = nn.ModuleList(nn.Conv1d(channels, channels, kernel, padding=(kernel - 1) // 2) for _ in dilations)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for c1, c2 in zip(self.convs1, self.convs2):
-            x = c2(F.leaky_relu(c1(F.leaky_relu(x, LRELU)), LRELU)) + x
+        for c1, c2 in zip(self.convs1, self.convs2):  # in place on the convolutions' fresh outputs
+            x = c2(F.leaky_relu_(c1(F.leaky_relu(x, LRELU)), LRELU)).add_(x)
         return x
 
 
@@ -111,7 +111,10 @@ class HifiGanGenerator(nn.Module):
         nk = len(self.cfg.resblock_kernel_sizes)
         for i, up in enumerate(self.ups):
             x = up(F.leaky_relu(x, LRELU))
-            x = sum(self.resblocks[i * nk + j](x) for j in range(nk)) / nk
+            out = self.resblocks[i * nk](x)
+            for j in range(1, nk):
+                out.add_(self.resblocks[i * nk + j](x))
+            x = out.div_(nk)
         return torch.tanh(self.conv_post(F.leaky_relu(x)))
 
 
