@@ -33,6 +33,7 @@ from ttsf.face.model import FaceBranch
 from ttsf.motion.audio_mapper import AudioMapper
 from ttsf.motion.config import MotionConfig
 from ttsf.motion.sampler import MotionSampler
+from ttsf.vocoder.chunks import vocoder_pieces
 
 log = logging.getLogger(__name__)
 
@@ -231,8 +232,9 @@ class TTSF(nn.Module):
         ``overlap`` shares the vocoder and the render between two threads (after the audio
         mapper and motion sampler): the vocoder's two time pieces (each with its receptive
         field of real context, :mod:`ttsf.vocoder.chunks`) first, then the render's chunks of
-        16 frames, each task to whichever thread is free. The frames are the serial run's
-        exactly and the speech is to float rounding; on two cores the wall time is about
+        16 frames, each task to whichever thread is free. The speech is made of the same two
+        pieces in every mode (a whole-utterance vocoder call to float rounding), so the output
+        is the serial run's exactly; on two cores the wall time is about
         ``tts + (vocoder + render) / 2`` instead of the sum. ``timings`` of the vocoder and the
         render are then summed over both threads and add up to more than the wall time.
         """
@@ -251,6 +253,7 @@ class TTSF(nn.Module):
         lap("tts")
         mel = out["mel"][:, :, : int(out["mel_lengths"][0])]
         vocoder = self.vocoder()
+        speech = vocoder_pieces(vocoder, mel, 2)  # the same two pieces in every mode: the same speech
         lap("vocoder")  # loading it (first call) counts as vocoder time
         n_samples = mel.shape[-1] * vocoder.hop_length  # the vocoder's output length
         n = int(n_video_frames(torch.tensor(n_samples), self.sample_rate, self.cfg.fps))
@@ -258,7 +261,7 @@ class TTSF(nn.Module):
                 "temperature": temperature, "motion_temperature": motion_temperature,
                 "duration_s": n_samples / self.sample_rate, "n_frames": n}
         if not video or not overlap:
-            wav = vocoder(mel)[0].float().cpu().numpy()
+            wav = torch.cat([piece() for piece in speech], -1)[0].float().cpu().numpy()
             lap("vocoder")
         if not video:
             if was_training:
@@ -267,7 +270,7 @@ class TTSF(nn.Module):
             return Synthesis(wav, self.sample_rate, empty, self.cfg.fps, portrait, timings, {**info, "n_frames": 0})
         f_m, f_lip = self._motion(src, out["features"], n, device, g, motion_steps or steps, motion_temperature, lap)
         if overlap:
-            wav, video = self._two_threads(vocoder, mel, src, f_m, f_lip, timings)
+            wav, video = self._two_threads(speech, src, f_m, f_lip, timings)
             lap.restart()
         else:
             video = to_uint8(self.face.animate(src, f_m.transpose(1, 2), f_lip)[0])
@@ -313,14 +316,12 @@ class TTSF(nn.Module):
         lap("motion_sampler")
         return f_m, f_lip
 
-    def _two_threads(self, vocoder, mel: torch.Tensor, src: dict, f_m: torch.Tensor, f_lip: torch.Tensor,
+    def _two_threads(self, speech: list, src: dict, f_m: torch.Tensor, f_lip: torch.Tensor,
                      timings: dict) -> tuple[np.ndarray, np.ndarray]:
         """The vocoder's two time pieces, then the render's frame chunks, taken in that order by
         whichever of two threads is free: ``(wav, uint8 video)``; each stage's time (summed
         over both threads) is added to ``timings``."""
-        from ttsf.vocoder.chunks import vocoder_pieces
-
-        tasks = ([("vocoder", call) for call in vocoder_pieces(vocoder, mel, 2)]
+        tasks = ([("vocoder", call) for call in speech]
                  + [("render", call) for call in self.face.frame_chunks(src, f_m.transpose(1, 2), f_lip)])
         results: list[Optional[torch.Tensor]] = [None] * len(tasks)
         order, lock, threads = iter(range(len(tasks))), threading.Lock(), torch.get_num_threads()
@@ -345,8 +346,7 @@ class TTSF(nn.Module):
         for stage, seconds in other.result().items():
             timings[stage] += seconds
         start = time.perf_counter()
-        speech = [r for r, (stage, _) in zip(results, tasks) if stage == "vocoder"]
-        wav = torch.cat(speech, -1)[0].float().cpu().numpy()
+        wav = torch.cat([r for r, (stage, _) in zip(results, tasks) if stage == "vocoder"], -1)[0].float().cpu().numpy()
         video = to_uint8(torch.cat([r for r, (stage, _) in zip(results, tasks) if stage == "render"], 0))
         timings["render"] += time.perf_counter() - start
         return wav, video

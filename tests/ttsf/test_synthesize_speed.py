@@ -1,7 +1,7 @@
 """Speed paths of ``TTSF.synthesize`` give the previous path's output (issue 17).
 
 The vocoder's time pieces and the render's chunks shared by two threads (``overlap=True``,
-the default) give the serial run's frames exactly and its speech to float rounding; the
+the default) give the serial run's speech and frames exactly; the
 batched modulated convolution gives the grouped form's frames to one uint8 level
 (seeded synthesis on the demo checkpoint).
 """
@@ -29,16 +29,14 @@ def model():
 
 
 def test_two_threads_give_the_serial_output(model, tiny_corpus):
-    """Vocoder pieces and render chunks shared by two threads: the serial frames exactly, its speech to
-    float rounding (the pieces' convolutions sum in another order)."""
+    """Vocoder pieces and render chunks shared by two threads: the serial run's output exactly (the
+    speech is the same two pieces in every mode; pieces vs one call: tests/ttsf/vocoder/test_chunks.py)."""
     portrait = str(tiny_corpus / "faces" / "id00.png")
     text = "Hi there, this sentence is long enough for two vocoder pieces."
     serial = model.synthesize(text, portrait, seed=5, steps=2, overlap=False)
     shared = model.synthesize(text, portrait, seed=5, steps=2)
     assert len(serial.wav) >= 4 * 16 * 160  # two pieces of at least two 16-frame contexts each
-    assert np.array_equal(serial.frames, shared.frames) and serial.wav.shape == shared.wav.shape
-    diff = np.abs(serial.wav - shared.wav)  # spread over the whole utterance, not at the piece boundary
-    assert diff.max() < 2e-4 * np.abs(serial.wav).max() and diff.mean() < 1e-6
+    assert np.array_equal(serial.frames, shared.frames) and np.array_equal(serial.wav, shared.wav)
     assert serial.info == shared.info and len(serial.frames) == serial.info["n_frames"] > 16
     assert set(serial.timings) == set(shared.timings) and shared.timings["vocoder"] > 0
 
