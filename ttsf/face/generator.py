@@ -58,7 +58,8 @@ class SynthesisLayer(nn.Module):
         flow_mask = self.to_flow(x, style)
         flow, mask = flow_mask[:, :2], torch.sigmoid(flow_mask[:, 2:3])
         warped = warp(feat, flow)
-        x = torch.lerp(x, warped, mask)  # mask * warped + (1 - mask) * x
+        dtype = torch.promote_types(torch.promote_types(x.dtype, warped.dtype), mask.dtype)  # autocast mixes them
+        x = torch.lerp(x.to(dtype), warped.to(dtype), mask.to(dtype))  # mask * warped + (1 - mask) * x
         return x, self.to_rgb(x, style, rgb_skip)
 
 
