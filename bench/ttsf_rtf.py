@@ -12,9 +12,10 @@ defaults) and seeded random weights, with the duration predictor's output fixed 
 does not depend on the weights otherwise. The first call (vocoder load, allocations) is
 a warm-up and is not timed. Stages: align (YuNet + warp), face_encode (E_v, E_m), tts
 (encoder + 10-step CFM decoder), vocoder (HiFi-GAN), audio_mapper, motion_sampler
-(prior + 10-step CFM + normaliser), render (G on every frame). The vocoder runs in a second
-thread beside audio_mapper, motion_sampler and render (``--serial``: one after the other, as
-before), so the stages add up to more than the total.
+(prior + 10-step CFM + normaliser), render (G on every frame). After the motion sampler, two
+threads share the vocoder (two time pieces) and the render (16-frame chunks); their times are
+summed over both threads, so the stages add up to more than the total (``--serial``: one
+after the other in one thread).
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def main(argv=None) -> int:
     p.add_argument("--checkpoint", type=Path, default=None, help="time a trained checkpoint instead")
     p.add_argument("--frames-per-token", type=float, default=2.6)
     p.add_argument("--text", default=TEXT)
-    p.add_argument("--serial", action="store_true", help="vocoder after the video branch, not beside it")
+    p.add_argument("--serial", action="store_true", help="vocoder, then render, in one thread")
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)

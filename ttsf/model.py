@@ -13,9 +13,9 @@ Frame count = ceil(duration · fps) with duration = samples / sample_rate.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -33,6 +33,7 @@ from ttsf.face.model import FaceBranch
 from ttsf.motion.audio_mapper import AudioMapper
 from ttsf.motion.config import MotionConfig
 from ttsf.motion.sampler import MotionSampler
+from ttsf.vocoder.chunks import vocoder_pieces
 
 log = logging.getLogger(__name__)
 
@@ -228,12 +229,14 @@ class TTSF(nn.Module):
         the Euler steps of the TTS decoder (and of the motion sampler unless
         ``motion_steps``); ``align=False`` takes an already aligned ``(S, S, 3)`` portrait;
         ``video=False`` stops after the speech (``frames`` is then empty, ``(0, S, S, 3)``).
-        ``overlap`` runs the vocoder in a second thread beside the video branch (audio
-        mapper, motion sampler, render): the frame count follows from the mel length and
-        the vocoder draws no noise, so the output is the same as run one after the other;
-        on two cores the wall time is about ``tts + max(vocoder, video)`` instead of the
-        sum. ``timings["vocoder"]`` is then the vocoder's own time, and the stages add up to
-        more than the wall time.
+        ``overlap`` shares the vocoder and the render between two threads (after the audio
+        mapper and motion sampler): the vocoder's two time pieces (each with its receptive
+        field of real context, :mod:`ttsf.vocoder.chunks`) first, then the render's chunks of
+        16 frames, each task to whichever thread is free. The speech is made of the same two
+        pieces in every mode (a whole-utterance vocoder call to float rounding), so the output
+        is the serial run's exactly; on two cores the wall time is about
+        ``tts + (vocoder + render) / 2`` instead of the sum. ``timings`` of the vocoder and the
+        render are then summed over both threads and add up to more than the wall time.
         """
         was_training = self.training
         self.eval()
@@ -250,30 +253,28 @@ class TTSF(nn.Module):
         lap("tts")
         mel = out["mel"][:, :, : int(out["mel_lengths"][0])]
         vocoder = self.vocoder()
+        speech = vocoder_pieces(vocoder, mel, 2)  # the same two pieces in every mode: the same speech
         lap("vocoder")  # loading it (first call) counts as vocoder time
         n_samples = mel.shape[-1] * vocoder.hop_length  # the vocoder's output length
         n = int(n_video_frames(torch.tensor(n_samples), self.sample_rate, self.cfg.fps))
         info = {"seed": int(seed), "steps": steps, "motion_steps": motion_steps or steps,
                 "temperature": temperature, "motion_temperature": motion_temperature,
                 "duration_s": n_samples / self.sample_rate, "n_frames": n}
-        vocode = _timed_vocoder(vocoder, mel, torch.get_num_threads())
-
         if not video or not overlap:
-            wav, seconds = vocode()
-            timings["vocoder"] += seconds
-            lap.restart()
+            wav = torch.cat([piece() for piece in speech], -1)[0].float().cpu().numpy()
+            lap("vocoder")
         if not video:
             if was_training:
                 self.train()
             empty = np.zeros((0, size, size, 3), np.uint8)
             return Synthesis(wav, self.sample_rate, empty, self.cfg.fps, portrait, timings, {**info, "n_frames": 0})
-        with ThreadPoolExecutor(1) if overlap else contextlib.nullcontext() as pool:
-            speech = pool.submit(vocode) if overlap else None
-            video = self._render_video(src, out["features"], n, device, g, motion_steps or steps,
-                                       motion_temperature, lap)
-            if speech is not None:
-                wav, seconds = speech.result()
-                timings["vocoder"] += seconds
+        f_m, f_lip = self._motion(src, out["features"], n, device, g, motion_steps or steps, motion_temperature, lap)
+        if overlap:
+            wav, video = self._two_threads(speech, src, f_m, f_lip, timings)
+            lap.restart()
+        else:
+            video = to_uint8(self.face.animate(src, f_m.transpose(1, 2), f_lip)[0])
+            lap("render")
         if len(wav) != n_samples:
             raise RuntimeError(f"vocoder returned {len(wav)} samples for {mel.shape[-1]} mel frames, "
                                f"expected {n_samples}")
@@ -304,19 +305,51 @@ class TTSF(nn.Module):
         return self.tts.synthesise(tokens, lengths, self.speaker_condition(src), n_steps=steps,
                                    length_scale=length_scale, generator=g, **tts_kw)
 
-    def _render_video(self, src: dict, features: dict, n: int, device: torch.device, g: torch.Generator,
-                      motion_steps: int, motion_temperature: float, lap: _Laps) -> np.ndarray:
-        """Audio mapper -> motion sampler -> generator: uint8 ``(n, S, S, 3)``; one lap per stage."""
+    def _motion(self, src: dict, features: dict, n: int, device: torch.device, g: torch.Generator,
+                motion_steps: int, motion_temperature: float, lap: _Laps) -> tuple[torch.Tensor, torch.Tensor]:
+        """Audio mapper -> motion sampler: ``f_m`` ``(1, style_dim, n)`` and ``f_lip`` ``(1, n, style_dim)``."""
         f_lip = self.mapper(features, torch.tensor([n], device=device))
         lap("audio_mapper")
         mask = torch.ones(1, 1, n, device=device)
         f_m = self.sampler.sample(src["f_m"], f_lip.transpose(1, 2), mask,
                                   n_steps=motion_steps, temperature=motion_temperature, generator=g)
         lap("motion_sampler")
-        frames = self.face.animate(src, f_m.transpose(1, 2), f_lip)
-        video = to_uint8(frames[0])
-        lap("render")
-        return video
+        return f_m, f_lip
+
+    def _two_threads(self, speech: list, src: dict, f_m: torch.Tensor, f_lip: torch.Tensor,
+                     timings: dict) -> tuple[np.ndarray, np.ndarray]:
+        """The vocoder's two time pieces, then the render's frame chunks, taken in that order by
+        whichever of two threads is free: ``(wav, uint8 video)``; each stage's time (summed
+        over both threads) is added to ``timings``."""
+        tasks = ([("vocoder", call) for call in speech]
+                 + [("render", call) for call in self.face.frame_chunks(src, f_m.transpose(1, 2), f_lip)])
+        results: list[Optional[torch.Tensor]] = [None] * len(tasks)
+        order, lock, threads = iter(range(len(tasks))), threading.Lock(), torch.get_num_threads()
+
+        def drain() -> dict[str, float]:
+            torch.set_num_threads(threads)  # OpenMP's thread count is per thread
+            spent = {"vocoder": 0.0, "render": 0.0}
+            with torch.inference_mode():  # thread-local, like grad mode
+                while True:
+                    with lock:
+                        i = next(order, None)
+                    if i is None:
+                        return spent
+                    start = time.perf_counter()
+                    results[i] = tasks[i][1]()
+                    spent[tasks[i][0]] += time.perf_counter() - start
+
+        with ThreadPoolExecutor(1) as pool:
+            other = pool.submit(drain)
+            for stage, seconds in drain().items():
+                timings[stage] = timings.get(stage, 0.0) + seconds
+        for stage, seconds in other.result().items():
+            timings[stage] += seconds
+        start = time.perf_counter()
+        wav = torch.cat([r for r, (stage, _) in zip(results, tasks) if stage == "vocoder"], -1)[0].float().cpu().numpy()
+        video = to_uint8(torch.cat([r for r, (stage, _) in zip(results, tasks) if stage == "render"], 0))
+        timings["render"] += time.perf_counter() - start
+        return wav, video
 
     @torch.inference_mode()
     def reenact(self, text: str, portrait: np.ndarray, frames: np.ndarray, wav: np.ndarray) -> np.ndarray:
@@ -392,14 +425,3 @@ class _Laps:
         """Start the next lap now (after time already booked elsewhere)."""
         self.clock = time.perf_counter()
 
-
-def _timed_vocoder(vocoder, mel: torch.Tensor, threads: int):
-    """A call that vocodes ``mel`` (in whichever thread runs it) and returns ``(wav, seconds)``."""
-
-    def vocode() -> tuple[np.ndarray, float]:
-        torch.set_num_threads(threads)  # the same intra-op threads in the vocoder's thread (OpenMP's is per thread)
-        start = time.perf_counter()
-        wav = vocoder(mel)[0].float().cpu().numpy()
-        return wav, time.perf_counter() - start
-
-    return vocode

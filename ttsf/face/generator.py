@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ttsf.face.config import FaceConfig
-from ttsf.face.layers import ModulatedConv2d, StyledConv
+from ttsf.face.layers import ModulatedConv2d, StyledConv, upsample2x
 
 
 def warp(feat: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
@@ -35,7 +35,7 @@ class ToRGB(nn.Module):
     def forward(self, x, style, skip=None):
         out = self.conv(x, style) + self.bias
         if skip is not None:
-            out = out + F.interpolate(skip, scale_factor=2, mode="bilinear", align_corners=False)
+            out = out + upsample2x(skip)
         return out
 
 
@@ -58,7 +58,8 @@ class SynthesisLayer(nn.Module):
         flow_mask = self.to_flow(x, style)
         flow, mask = flow_mask[:, :2], torch.sigmoid(flow_mask[:, 2:3])
         warped = warp(feat, flow)
-        x = mask * warped + (1 - mask) * x
+        dtype = torch.promote_types(torch.promote_types(x.dtype, warped.dtype), mask.dtype)  # autocast mixes them
+        x = torch.lerp(x.to(dtype), warped.to(dtype), mask.to(dtype))  # mask * warped + (1 - mask) * x
         return x, self.to_rgb(x, style, rgb_skip)
 
 

@@ -8,6 +8,7 @@ determines the output).
 from __future__ import annotations
 
 import math
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
@@ -19,6 +20,16 @@ LRELU_GAIN = math.sqrt(2.0)
 def lrelu(x: torch.Tensor) -> torch.Tensor:
     """Leaky ReLU (slope 0.2) scaled by sqrt(2), StyleGAN2's fused activation."""
     return F.leaky_relu(x, 0.2) * LRELU_GAIN
+
+
+def upsample2x(x: torch.Tensor) -> torch.Tensor:
+    """2x bilinear upsampling (``align_corners=False``) of ``(B, C, H, W)``, contiguous out.
+
+    PyTorch's CPU kernel is faster on channels-last input (same numbers, bit for bit), so
+    the input is laid out that way first.
+    """
+    x = x.contiguous(memory_format=torch.channels_last)
+    return F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
 
 
 class EqualLinear(nn.Module):
@@ -79,16 +90,27 @@ class ModulatedConv2d(nn.Module):
         one batched convolution instead of a grouped one with per-sample weights: about
         2x faster on CPU at 64 px.
         """
+        out, demod = self.conv_and_demod(x, style)
+        return out if demod is None else out * demod
+
+    def conv_and_demod(self, x: torch.Tensor, style: torch.Tensor) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """``conv(x * s, W)`` ``(B, out, H', W')`` and the demodulation ``(B, out, 1, 1)`` (None without).
+
+        The scales go on before the upsampling (bilinear resampling is linear per channel,
+        so that is the same to float rounding, on a quarter of the pixels).
+        """
         b, c = x.shape[:2]
         s = self.modulation(style)  # (B, in)
         weight = self.scale * self.weight[0]  # (out, in, k, k)
+        x = x * s.view(b, c, 1, 1)
         if self.upsample:
-            x = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
-        out = F.conv2d(x * s.view(b, c, 1, 1), weight, padding=self.kernel // 2)
-        if self.demodulate:  # 1 / ||W_o * s||: sum over (in, k, k) of W^2 s^2
-            demod = torch.rsqrt(s.pow(2) @ weight.pow(2).sum([2, 3]).t() + 1e-8)  # (B, out)
-            out = out * demod.view(b, self.out_ch, 1, 1)
-        return out
+            x = upsample2x(x)
+        out = F.conv2d(x, weight, padding=self.kernel // 2)
+        if not self.demodulate:
+            return out, None
+        # 1 / ||W_o * s||: sum over (in, k, k) of W^2 s^2
+        demod = torch.rsqrt(s.pow(2) @ weight.pow(2).sum([2, 3]).t() + 1e-8)  # (B, out)
+        return out, demod.view(b, self.out_ch, 1, 1)
 
     def forward_grouped(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         """The fused form: per-sample modulated weights, one grouped convolution (reference)."""
@@ -115,7 +137,13 @@ class StyledConv(nn.Module):
         self.bias = nn.Parameter(torch.zeros(1, out_ch, 1, 1))
 
     def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-        return lrelu(self.conv(x, style) + self.bias)
+        """``lrelu(conv(x, style) + bias)`` in two passes over the output: ``sqrt(2) * lrelu(z)``
+        is ``lrelu(sqrt(2) * z)`` (to float rounding), so the gain goes into the demodulation
+        and the bias, then one fused multiply-add and an in-place leaky ReLU."""
+        out, demod = self.conv.conv_and_demod(x, style)
+        bias = self.bias * LRELU_GAIN
+        out = torch.addcmul(bias, out, demod * LRELU_GAIN) if demod is not None else out.mul_(LRELU_GAIN).add_(bias)
+        return F.leaky_relu_(out, 0.2)
 
 
 class ConvLayer(nn.Sequential):

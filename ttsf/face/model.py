@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, Optional
 
 import torch
 from torch import nn
@@ -51,16 +51,24 @@ class FaceBranch(nn.Module):
         source: :meth:`encode` of ``(B, 3, S, S)``; f_m, f_lip: ``(B, T, style_dim)``.
         Returns frames ``(B, T, 3, S, S)``; frames are rendered ``chunk`` at a time.
         """
-        b, t, d = f_m.shape
-        out = []
-        for i in range(b):
-            feats = [x[i:i + 1] for x in source["feats"]]
-            frames = []
-            for s in range(0, t, chunk):
-                n = min(chunk, t - s)
-                fe = [x.expand(n, -1, -1, -1) for x in feats]
-                fid = source["f_id"][i:i + 1].expand(n, -1)
-                lip = f_lip[i, s:s + n] if f_lip is not None else None
-                frames.append(self.generate(fe, fid, f_m[i, s:s + n], lip))
-            out.append(torch.cat(frames, 0))
-        return torch.stack(out, 0)
+        return torch.stack([torch.cat([render() for render in self.frame_chunks(source, f_m, f_lip, chunk, i)], 0)
+                            for i in range(f_m.shape[0])], 0)
+
+    def frame_chunks(self, source: dict, f_m: torch.Tensor, f_lip: Optional[torch.Tensor] = None,
+                     chunk: int = 16, i: int = 0) -> list[Callable[[], torch.Tensor]]:
+        """Sample ``i`` of :meth:`animate` as calls that render ``chunk`` frames each.
+
+        Concatenated in order, their outputs ``(n, 3, S, S)`` are :meth:`animate`'s frames
+        of sample ``i``; they are independent, so any thread may run any of them.
+        """
+        feats = [x[i:i + 1] for x in source["feats"]]
+        t = f_m.shape[1]
+
+        def render(s: int) -> Callable[[], torch.Tensor]:
+            n = min(chunk, t - s)
+            fe = [x.expand(n, -1, -1, -1) for x in feats]
+            fid = source["f_id"][i:i + 1].expand(n, -1)
+            lip = f_lip[i, s:s + n] if f_lip is not None else None
+            return lambda: self.generate(fe, fid, f_m[i, s:s + n], lip)
+
+        return [render(s) for s in range(0, t, chunk)]

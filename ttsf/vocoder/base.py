@@ -33,6 +33,9 @@ class Vocoder:
     name: str = "vocoder"
     mel_config: MelConfig
     sha256: Optional[str] = None
+    #: Mel frames on each side an output sample depends on (None: not finite, e.g. Griffin-Lim);
+    #: :func:`ttsf.vocoder.chunks.vocoder_pieces` splits only vocoders that declare it.
+    context_frames: Optional[int] = None
 
     @property
     def sample_rate(self) -> int:

@@ -23,6 +23,7 @@ import torch
 from ttsf.hashing import sha256_file
 from ttsf.media import MelConfig
 from ttsf.vocoder.base import Vocoder, VocoderError
+from ttsf.vocoder.hifigan import HifiGanConfig, HifiGanGenerator, channels_last_2d
 
 FILENAME = "hfgan-fcm_base2-L-16k-v0.1.1.ts"
 SHA256 = "da67a3716b01f521b901082d9c161ffd386449a65ad70495de8fb255add9e588"
@@ -74,6 +75,23 @@ class TorchScriptHifiGan(Vocoder):
         self.path = path
         self.device = device
         self.mel_config = mel_config or HIFIGAN_TS_MEL
+        fast = fast_generator(self.model)  # None: not the V1 layout of HifiGanConfig()
+        # the receptive field (for ttsf.vocoder.chunks) is known for that layout only
+        self.context_frames = HifiGanConfig().receptive_radius if fast is not None else None
+        self.fast = fast if str(device) == "cpu" else None
 
     def _generate(self, mel: torch.Tensor) -> torch.Tensor:
+        if self.fast is not None:  # the same weights as channels-last 2-D convolutions (float rounding)
+            return self.fast(mel[:, :, None].contiguous(memory_format=torch.channels_last))[:, 0, 0]
         return self.model(mel.to(self.device)).squeeze(1).cpu()
+
+
+def fast_generator(model: torch.nn.Module) -> Optional[torch.nn.Module]:
+    """The TorchScript model's weights in :func:`ttsf.vocoder.hifigan.channels_last_2d`'s form
+    (about 1.5x faster on CPU), or None when they do not fit the V1 layout of ``HifiGanConfig()``."""
+    generator = HifiGanGenerator(HifiGanConfig())
+    try:
+        generator.load_state_dict(model.state_dict())
+    except RuntimeError:
+        return None
+    return channels_last_2d(generator.eval())

@@ -36,6 +36,17 @@ def test_generator_reproduces_bundled_torchscript_exactly(ts):
     assert ts(m).shape == (2, 160 * 23)
 
 
+def test_channels_last_form_gives_the_torchscript_output(ts):
+    """The vocoder runs the TorchScript weights as channels-last 2-D convolutions: same speech to float rounding."""
+    m = torch.randn(1, 80, 120, generator=torch.Generator().manual_seed(3)) - 6
+    assert ts.fast is not None and ts.context_frames == 16
+    with torch.no_grad():
+        ref = ts.model(m)[:, 0]
+    fast = ts(m)
+    torch.testing.assert_close(fast, ref, atol=1e-5, rtol=0)
+    assert ref.abs().max() > 1e-2  # not a trivially silent output
+
+
 def test_resynthesis_of_real_speech_is_close(ts, tmp_path):
     if shutil.which("flite") is None:
         pytest.skip("flite binary not installed")
