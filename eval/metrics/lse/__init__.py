@@ -147,13 +147,14 @@ class LSE(ItemMetric):
         if track.n_missing > MAX_MISSING_FACE_FRACTION * n_frames:
             raise ItemError(f"no face in {track.n_missing}/{n_frames} frames", code="no_face")
 
-    def _syncnet_curve(self, item: Any, n_frames: int) -> tuple[np.ndarray, int]:
-        """SyncNet's mean distance per lag ``(2 vshift + 1,)`` and the number of windows."""
+    def _syncnet_curve(self, item: Any, n_frames: int, audio: Optional[np.ndarray] = None) -> tuple[np.ndarray, int]:
+        """SyncNet's mean distance per lag ``(2 vshift + 1,)`` and the number of windows
+        (``audio``: 16 kHz speech to score instead of the item's own, e.g. a shifted copy)."""
         from eval.metrics.functional.lse import audio_embeddings, n_windows, offset_distances, video_embeddings
         from ttsf.pretrained.mfcc import to_int16_scale
 
         net = self.network()
-        audio = self.speech(item)
+        audio = self.speech(item) if audio is None else audio
         windows = n_windows(n_frames, len(audio))
         if windows < 1:
             raise ItemError(
@@ -171,16 +172,16 @@ class LSE(ItemMetric):
         audio_emb = audio_embeddings(net, to_int16_scale(audio), windows, self.batch_size, self.device)
         return offset_distances(all_video[:windows], audio_emb, self.vshift).mean(0).numpy(), windows
 
-    def _landmark_curve(self, item: Any, n_frames: int) -> tuple[np.ndarray, int]:
+    def _landmark_curve(self, item: Any, n_frames: int, audio: Optional[np.ndarray] = None) -> tuple[np.ndarray, int]:
         """``landmark_cca``'s distance per lag ``(2 vshift + 1,)`` (dlib lip landmarks + MFCCs,
-        canonical correlation) and the number of frames used."""
+        canonical correlation) and the number of frames used (``audio`` as in :meth:`_syncnet_curve`)."""
         from eval.metrics.functional.lse_landmark import MIN_OVERLAP, landmark_lse
         from eval.metrics.nets.weights import file_sha256, locate
         from ttsf.pretrained.mfcc import to_int16_scale
 
         if self.weights_sha256 is None and self.backend.name == "landmark_cca":
             self.weights_sha256 = file_sha256(locate("dlib_lm68"))
-        audio = self.speech(item)
+        audio = self.speech(item) if audio is None else audio
         needed = self.vshift + MIN_OVERLAP
         usable = min(n_frames, len(audio) // 640)
         if usable < needed:

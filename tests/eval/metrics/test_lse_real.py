@@ -33,41 +33,22 @@ def _clips():
     return sorted(REAL.glob("*.mp4"))
 
 
-def _syncnet_curves(weights_name):
-    """``curve(sample, audio)`` -> SyncNet mean distance per lag (the metric's own path)."""
+def _curve_makers():
+    """``{base backend: curve(sample, audio)}``: the metric's own per-lag curves of the item with
+    the given 16 kHz speech (so the test scores exactly what ``LSE.score`` would)."""
     import torch
 
     from eval.metrics import visual
-    from eval.metrics.functional.lse import audio_embeddings, n_windows, offset_distances, video_embeddings
-    from eval.metrics.lse import checkpoint_crops
-    from eval.metrics.nets.weights import locate
-    from ttsf.pretrained.mfcc import to_int16_scale
-    from ttsf.pretrained.syncnet import load_syncnet
-
-    net = load_syncnet(locate(weights_name))
-    crop_fn = visual.lm68_crops if checkpoint_crops(locate(weights_name)) == "lm68" else visual.syncnet_crops
-
-    def curve(sample, audio):
-        crops = crop_fn(sample, "gen_video", "yunet")
-        count = n_windows(len(crops), len(audio))
-        video = sample.cached(f"test_real_video_emb:{weights_name}", lambda: video_embeddings(net, crops, count))
-        return offset_distances(video, audio_embeddings(net, to_int16_scale(audio), count), VSHIFT).mean(0).numpy()
+    from eval.metrics.lse import LSE
 
     torch.set_num_threads(1)
-    return curve
+    metric = LSE("fused_offline", vshift=VSHIFT)
 
+    def frames(sample):
+        return len(visual.frames(sample, "gen_video"))
 
-def _landmark_curves():
-    from eval.metrics import visual
-    from eval.metrics.functional.lse_landmark import landmark_lse
-    from ttsf.pretrained.mfcc import to_int16_scale
-
-    def curve(sample, audio):
-        landmarks = visual.landmarks68(sample, "gen_video", "yunet")
-        usable = min(len(landmarks), len(audio) // 640)
-        return landmark_lse(landmarks[:usable], to_int16_scale(audio[:usable * 640]), VSHIFT)["mean_dist"]
-
-    return curve
+    return {"syncnet_offline": lambda sample, wav: metric._syncnet_curve(sample, frames(sample), wav)[0],
+            "landmark_cca": lambda sample, wav: metric._landmark_curve(sample, frames(sample), wav)[0]}
 
 
 def _from_curves(backend, curves):
@@ -101,7 +82,7 @@ def real_results(real_samples):
     from eval.synth.shift import shift_audio
 
     samples, audios = real_samples
-    makers = {"syncnet_offline": _syncnet_curves("syncnet_offline"), "landmark_cca": _landmark_curves()}
+    makers = _curve_makers()
     results = {name: [] for name in BACKENDS}
     for index, (sample, audio) in enumerate(zip(samples, audios)):
         cases = {shift: shift_audio(audio, shift) for shift in (0, *SHIFTS)}
