@@ -4,15 +4,18 @@ For each data set (the synthetic test split, ``tests/data/real_av``) and thread 
 
 - **alone**: each metric on its own, a fresh :class:`~eval.metrics.sample.Sample` per item
   (it decodes, detects and crops by itself); ``one_by_one`` is the sum of these times;
-- **together**: all Table 1 metrics (fd_mobilenetv2 FID, sface ID-SIM, syncnet_offline
-  LSE, whenet diversity) on one shared sample per item, and all Table 3 metrics
+- **together**: all Table 1 metrics with the default offline backends (fd_mobilenetv2 FID,
+  sface ID-SIM, fused_offline LSE, whenet diversity; MobileNetV2 and WHENet in ONNX Runtime,
+  each metric's default) on one shared sample per item, and all Table 3 metrics
   (faster-whisper-base WER, MCD, Resemblyzer C-SIM, F0 RMSE) likewise; ``shared_speedup``
   = one_by_one / together; both modes must give identical numbers;
 - **floor**: the same networks alone on pre-decoded, pre-cropped inputs batched across
   items (Table 1: YuNet detection on the decoded frames, MobileNetV2 on both sides'
-  frames, SFace on the aligned faces, SyncNet on the mouth crops and MFCC windows, WHENet
-  on the head crops); Table 3: each metric's ``update`` on samples whose decoded audio is
-  already cached (ASR, speaker encoder and DSP only). ``suite_over_floor`` = together / floor.
+  frames, SFace on the aligned faces, SyncNet on the mouth crops and MFCC windows, dlib's
+  68 landmarks on the detected boxes and the landmark/MFCC correlation over offsets, WHENet
+  on the head crops; each network in the runtime its metric uses); Table 3: each metric's
+  ``update`` on samples whose decoded audio is already cached (ASR, speaker encoder and DSP
+  only). ``suite_over_floor`` = together / floor.
 
 Throughput is media seconds (generated video at 25 fps for Table 1, generated speech for
 Table 3) per wall second: >= 1 is real time. Ground truth is scored as the generated
@@ -39,7 +42,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 REAL_AV = REPO / "tests" / "data" / "real_av"
-TABLE1 = {"fid": "fd_mobilenetv2", "idsim": "sface", "lse": "syncnet_offline", "diversity": "whenet"}
+TABLE1 = {"fid": "fd_mobilenetv2", "idsim": "sface", "lse": "fused_offline", "diversity": "whenet"}
 TABLE3 = {"wer": "faster-whisper-base", "mcd": None, "csim": "resemblyzer", "f0_rmse": None}
 #: cache entries that hold decoded media only (kept for the Table 3 floor)
 DECODED_PREFIXES = ("audio:",)
@@ -78,13 +81,19 @@ def real_items(limit: int) -> list[dict]:
     return specs
 
 
-def _metrics(table: dict, names=None) -> dict:
+#: Metrics whose networks can run in torch or ONNX Runtime (``eval.metrics.nets.ort``).
+RUNTIME_METRICS = ("fid", "diversity")
+
+
+def _metrics(table: dict, names=None, runtime: str | None = None) -> dict:
+    """The table's metrics; ``runtime`` (torch / onnxruntime) for those that have one, else their default."""
     from eval.metrics import create
 
     out = {}
     for name, backend in table.items():
         if names is None or name in names:
-            out[name] = create(name, backend=backend)
+            options = {"runtime": runtime} if runtime and name in RUNTIME_METRICS else {}
+            out[name] = create(name, backend=backend, **options)
     return out
 
 
@@ -169,7 +178,8 @@ def table1_floor(metrics: dict, specs: list[dict], batch: int = 64) -> dict:
         index = index[index % div.frame_stride == 0]
         pose.append(visual.box_crops(f[index], track.boxes[index], CROP_MARGINS[div.backend.name], 224))
         crops = visual.syncnet_crops(s, "gen_video", lse.detector)
-        lse_in.append((crops, to_int16_scale(lse.speech(s))))
+        boxes = visual.fill_track(visual.faces(s, "gen_video", lse.detector).boxes)
+        lse_in.append((crops, to_int16_scale(lse.speech(s)), f, boxes))
     seconds = {}
     t0 = time.perf_counter()
     for f in frames:
@@ -194,17 +204,36 @@ def table1_floor(metrics: dict, specs: list[dict], batch: int = 64) -> dict:
     from eval.metrics.functional.lse import n_windows
 
     t0 = time.perf_counter()
-    for crops, wav in lse_in:
+    for crops, wav, _, _ in lse_in:
         windows = n_windows(len(crops), len(wav))
         video_embeddings(snet, crops, len(crops) - 4, lse.batch_size, lse.device)
         audio_embeddings(snet, wav, windows, lse.batch_size, lse.device)
     seconds["lse"] = time.perf_counter() - t0
+    if lse.backend.name in ("fused_offline", "landmark_cca"):
+        seconds["lse_landmarks"] = _landmark_floor(lse_in, lse.vshift)
     all_pose = np.concatenate(pose)
     t0 = time.perf_counter()
     div.angles(all_pose)
     seconds["diversity"] = time.perf_counter() - t0
     seconds["total"] = sum(seconds.values())
     return seconds
+
+
+def _landmark_floor(lse_in: list, vshift: int) -> float:
+    """Seconds of dlib's 68 landmarks on the detected boxes and the per-offset canonical
+    correlation (``landmark_cca``, half of ``fused_offline``) for every item."""
+    from eval.metrics.functional.lse_landmark import landmark_lse
+    from eval.metrics.nets.face_landmarks import dlib_box_from_yunet, landmarks68
+    from eval.metrics.nets.weights import locate
+
+    model = str(locate("dlib_lm68"))
+    landmarks68(lse_in[0][2][:1], dlib_box_from_yunet(lse_in[0][3][:1]), model)  # untimed: loads the predictor
+    t0 = time.perf_counter()
+    for _, wav, frames, boxes in lse_in:
+        points = landmarks68(frames, dlib_box_from_yunet(boxes), model)
+        usable = min(len(points), len(wav) // 640)
+        landmark_lse(points[:usable], wav[:usable * 640], vshift)
+    return time.perf_counter() - t0
 
 
 def table3_floor(metrics: dict, specs: list[dict]) -> dict:
@@ -226,9 +255,9 @@ def _rate(media_s: float, seconds: float) -> float | None:
     return round(media_s / seconds, 3) if seconds > 0 else None
 
 
-def bench_table(table: dict, specs: list[dict], media_s: float, floor_fn) -> dict:
+def bench_table(table: dict, specs: list[dict], media_s: float, floor_fn, runtime: str | None = None) -> dict:
     """Alone / together / floor for one table on one data set (current thread settings)."""
-    metrics = _metrics(table)
+    metrics = _metrics(table, runtime=runtime)
     _warm(metrics, specs[0])
     load_before = _load()
     alone = {}
@@ -252,6 +281,7 @@ def bench_table(table: dict, specs: list[dict], media_s: float, floor_fn) -> dic
         "floor": {"seconds": {k: round(v, 3) for k, v in floor.items()},
                   "media_s_per_s": _rate(media_s, floor["total"])},
         "suite_over_floor": round(together["seconds"] / floor["total"], 3),
+        "runtimes": {name: getattr(metric, "runtime", None) for name, metric in metrics.items()},
         "load_before": load_before, "load_after": _load(),
     }
 
@@ -276,7 +306,7 @@ def provenance() -> dict:
             "utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
 
-def run(datasets: dict, threads: list[int], tables: list[str]) -> dict:
+def run(datasets: dict, threads: list[int], tables: list[str], runtime: str | None = None) -> dict:
     report = {"provenance": provenance(), "backends": {"table1": TABLE1, "table3": TABLE3}, "runs": []}
     for name, specs in datasets.items():
         video_s, audio_s = _durations(specs)
@@ -284,7 +314,7 @@ def run(datasets: dict, threads: list[int], tables: list[str]) -> dict:
             set_threads(n)
             entry = {"dataset": name, "items": len(specs), "threads": n}
             if "1" in tables:
-                entry["table1"] = bench_table(TABLE1, specs, video_s, table1_floor)
+                entry["table1"] = bench_table(TABLE1, specs, video_s, table1_floor, runtime)
             if "3" in tables:
                 t3 = TABLE3 if all(s["text"] for s in specs) else {k: v for k, v in TABLE3.items() if k != "wer"}
                 entry["table3"] = bench_table(t3, specs, audio_s, table3_floor)
@@ -316,6 +346,8 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
     parser.add_argument("--tables", default="1,3", help="which tables' metrics (default 1,3)")
     parser.add_argument("--datasets", default="synthetic,real_av")
+    parser.add_argument("--runtime", choices=("torch", "onnxruntime"), default=None,
+                        help="network runtime of FID and diversity (default: each metric's, ONNX Runtime on the CPU)")
     parser.add_argument("--json", type=Path, default=None,
                         help="output (default results/bench/score_throughput-<utc>.json)")
     args = parser.parse_args(argv)
@@ -323,7 +355,7 @@ def main(argv=None) -> int:
     limits = {"synthetic": 2, "real_av": 1} if args.quick else {"synthetic": args.limit, "real_av": args.limit}
     loaders = {"synthetic": synthetic_items, "real_av": real_items}
     datasets = {name: loaders[name](limits[name]) for name in args.datasets.split(",")}
-    report = run(datasets, threads, args.tables.split(","))
+    report = run(datasets, threads, args.tables.split(","), args.runtime)
     stamp = time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())
     out = args.json or REPO / "results" / "bench" / f"score_throughput-{stamp}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -52,8 +52,12 @@ class Diversity(ItemMetric):
     )
 
     def __init__(self, backend: Optional[str] = None, device: str = "cpu", *, weights: Optional[str] = None,
-                 detector: str = "yunet", batch_size: int = 32, frame_stride: int = 1, **options: Any):
+                 detector: str = "yunet", batch_size: int = 32, frame_stride: int = 1, runtime: Optional[str] = None,
+                 **options: Any):
+        from eval.metrics.nets.ort import resolve_runtime
+
         super().__init__(backend, device, **options)
+        self.runtime = resolve_runtime(runtime, self.backend.paper, device)
         if frame_stride < 1:
             raise ValueError(f"frame_stride must be >= 1, got {frame_stride}")
         self.frame_stride = frame_stride
@@ -77,6 +81,10 @@ class Diversity(ItemMetric):
                 from eval.metrics.nets.whenet import load_whenet
 
                 self._net = load_whenet(path).to(self.device)
+                if self.runtime == "onnxruntime":
+                    from eval.metrics.nets.ort import OrtNetwork
+
+                    self._net = OrtNetwork(self._net, torch.zeros(1, 3, 224, 224), n_outputs=3)
         return self._net
 
     @torch.no_grad()
@@ -103,6 +111,11 @@ class Diversity(ItemMetric):
             out.append(deg.cpu().numpy())
         return np.concatenate(out).astype(np.float64)
 
+    @property
+    def info(self) -> dict:
+        """:class:`ItemMetric`'s provenance plus the network runtime (torch or onnxruntime)."""
+        return {**super().info, "runtime": self.runtime}
+
     def pose_track(self, item: Any) -> tuple[np.ndarray, np.ndarray]:
         """Per-frame angles ``(n, 3)`` and their frame indices ``(n,)``, cached on the item."""
         self.network()  # sets weights_sha256, part of the cache key
@@ -116,7 +129,7 @@ class Diversity(ItemMetric):
             return self.angles(crops), index
 
         return item.cached(f"pose:{visual.source_key(item, 'gen_video')}:{self.detector}:{self.backend.name}:"
-                           f"{self.weights_sha256}:{self.frame_stride}", run)
+                           f"{self.weights_sha256}:{self.frame_stride}:{self.runtime}", run)
 
     def score(self, item: Any) -> Mapping[str, float]:
         from eval.metrics.functional.pose import pose_diversity

@@ -81,7 +81,7 @@ class FID(Metric):
 
     def __init__(self, backend: Optional[str] = None, device: str = "cpu", *, frame_stride: int = 1,
                  batch_size: int = 32, weights: Optional[str] = None, bootstrap: int = BOOTSTRAP_RESAMPLES,
-                 **options: Any):
+                 runtime: Optional[str] = None, **options: Any):
         if isinstance(bootstrap, bool) or not isinstance(bootstrap, numbers.Integral) or bootstrap < 0:
             raise ValueError(f"bootstrap must be an integer >= 0 (0 disables the CI), got {bootstrap!r}")
         self.bootstrap = int(bootstrap)
@@ -89,6 +89,9 @@ class FID(Metric):
         self.weights_path = weights
         self.frame_stride = parse_int(frame_stride, "frame_stride", lo=1)
         self.batch_size = parse_int(batch_size, "batch_size", lo=1)
+        from eval.metrics.nets.ort import resolve_runtime
+
+        self.runtime = resolve_runtime(runtime, self.backend.paper, device)
         self._net: Optional[torch.nn.Module] = None
         self.weights_sha256: Optional[str] = None
 
@@ -108,8 +111,8 @@ class FID(Metric):
 
         return FID_RESIZE if self.backend.name == "pytorch-fid" else MOBILENET_RESIZE
 
-    def network(self) -> torch.nn.Module:
-        """The feature network, loaded on first use."""
+    def network(self):
+        """The feature network, loaded on first use (a torch module, or the ONNX Runtime wrapper)."""
         if self._net is None:
             from eval.metrics.nets.weights import file_sha256, locate
 
@@ -123,7 +126,12 @@ class FID(Metric):
                 from eval.metrics.nets.mobilenet import MobileNetV2Features
 
                 net = MobileNetV2Features(path)
-            self._net = net.eval().to(self.device)
+            net = net.eval().to(self.device)
+            if self.runtime == "onnxruntime":
+                from eval.metrics.nets.mobilenet import OrtMobileNetV2Features
+
+                net = OrtMobileNetV2Features(net)
+            self._net = net
         return self._net
 
     @torch.no_grad()
@@ -210,7 +218,7 @@ class FID(Metric):
         return {
             "backend": self.backend.name, "paper_comparable": self.backend.paper,
             "weights_sha256": self.weights_sha256, "n_gen": self._n["gen"], "n_ref": self._n["ref"],
-            "dims": self.dims, "resize": self.resize, "frame_stride": self.frame_stride,
+            "dims": self.dims, "resize": self.resize, "frame_stride": self.frame_stride, "runtime": self.runtime,
             "clips": {s: len(self._clips[s]) for s in SIDES}, "bootstrap": self._bootstrap_info,
             "clamped_from": self._clamped_from, "warnings": list(self.warnings),
         }

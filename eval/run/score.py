@@ -98,8 +98,9 @@ def gather_inputs(item: Item, root: Path, gen: GenRecord, hasher: FileHasher) ->
 
 
 def metric_identity(metric: Metric) -> dict:
-    """What a per-item score depends on besides the inputs: metric, version, backend, options and
-    the sha256 of every weights file (a retrained checkpoint invalidates cached scores)."""
+    """What a per-item score depends on besides the inputs: metric, version, backend, options, the
+    network runtime where the metric has a choice, and the sha256 of every weights file (a
+    retrained checkpoint invalidates cached scores)."""
     from eval.run.plugins import weights_hashes
     from ttsf.weights import file_sha256
 
@@ -108,9 +109,13 @@ def metric_identity(metric: Metric) -> dict:
     if explicit:
         path = Path(explicit)
         weights["explicit"] = file_sha256(path) if path.is_file() else f"missing:{path}"
-    return {"score_version": SCORE_VERSION, "name": metric.spec.name, "version": metric.spec.version,
-            "backend": metric.backend.name,
-            "options": {k: str(v) for k, v in sorted(metric.options.items())}, "weights": weights}
+    identity = {"score_version": SCORE_VERSION, "name": metric.spec.name, "version": metric.spec.version,
+                "backend": metric.backend.name,
+                "options": {k: str(v) for k, v in sorted(metric.options.items())}, "weights": weights}
+    runtime = getattr(metric, "runtime", None)  # torch / onnxruntime (eval.metrics.nets.ort), where a metric has one
+    if runtime is not None:
+        identity["runtime"] = runtime
+    return identity
 
 
 @dataclasses.dataclass

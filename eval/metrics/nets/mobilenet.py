@@ -35,7 +35,41 @@ class MobileNetV2Features(nn.Module):
         self.register_buffer("mean", torch.tensor(_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(_STD).view(1, 3, 1, 1), persistent=False)
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
+    def preprocess(self, images: torch.Tensor) -> torch.Tensor:
+        """Images in [0, 1] -> the network's normalised 224x224 input."""
         x = F.interpolate(images, size=(224, 224), mode="bilinear", align_corners=False)
-        x = (x - self.mean) / self.std
+        return (x - self.mean) / self.std
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.pooled(self.preprocess(images))
+
+    def pooled(self, x: torch.Tensor) -> torch.Tensor:
+        """Normalised ``(batch, 3, 224, 224)`` -> pooled features ``(batch, 1280)``."""
         return F.adaptive_avg_pool2d(self.features(x), 1).flatten(1)
+
+
+class _Pooled(nn.Module):
+    """The part of :class:`MobileNetV2Features` after the resize: what ONNX Runtime runs."""
+
+    def __init__(self, net: MobileNetV2Features):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net.pooled(x)
+
+
+class OrtMobileNetV2Features:
+    """:class:`MobileNetV2Features` with the resize in torch and the network in ONNX Runtime
+    (:mod:`eval.metrics.nets.ort`); same call, same output up to float32 rounding."""
+
+    dims = MobileNetV2Features.dims
+
+    def __init__(self, net: MobileNetV2Features):
+        from eval.metrics.nets.ort import OrtNetwork
+
+        self.net = net.eval()
+        self.body = OrtNetwork(_Pooled(self.net), torch.zeros(1, 3, 224, 224))
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        return self.body(self.net.preprocess(images))
