@@ -221,7 +221,7 @@ def score(name: str, backend: Optional[str], samples: list[Sample], device: str 
 
     try:
         metric = create(name, backend=backend, device=device, **options)
-    except TypeError as exc:  # an option of the wrong type (e.g. text where a number belongs)
+    except (TypeError, ValueError) as exc:  # an option of the wrong type or value (e.g. runtime=foo)
         raise UsageError(f"metric {name}: bad --option value(s) {options}: {exc}") from exc
     items, failures = [], []
     for sample in samples:

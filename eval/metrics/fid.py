@@ -92,7 +92,7 @@ class FID(Metric):
         from eval.metrics.nets.ort import resolve_runtime
 
         self.runtime = resolve_runtime(runtime, self.backend.paper, device)
-        self._net: Optional[torch.nn.Module] = None
+        self._net = None  # the torch module, or its ONNX Runtime wrapper (runtime "onnxruntime")
         self.weights_sha256: Optional[str] = None
 
     # ------------------------------------------------------------------ network

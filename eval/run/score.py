@@ -99,8 +99,8 @@ def gather_inputs(item: Item, root: Path, gen: GenRecord, hasher: FileHasher) ->
 
 def metric_identity(metric: Metric) -> dict:
     """What a per-item score depends on besides the inputs: metric, version, backend, options, the
-    network runtime where the metric has a choice, and the sha256 of every weights file (a
-    retrained checkpoint invalidates cached scores)."""
+    network runtime where it is not torch, and the sha256 of every weights file (a retrained
+    checkpoint invalidates cached scores)."""
     from eval.run.plugins import weights_hashes
     from ttsf.weights import file_sha256
 
@@ -112,8 +112,10 @@ def metric_identity(metric: Metric) -> dict:
     identity = {"score_version": SCORE_VERSION, "name": metric.spec.name, "version": metric.spec.version,
                 "backend": metric.backend.name,
                 "options": {k: str(v) for k, v in sorted(metric.options.items())}, "weights": weights}
-    runtime = getattr(metric, "runtime", None)  # torch / onnxruntime (eval.metrics.nets.ort), where a metric has one
-    if runtime is not None:
+    # eval.metrics.nets.ort: a network run by another runtime than torch gets its own scores (every
+    # score cached before runtimes existed was computed in torch, so torch keeps the old keys)
+    runtime = getattr(metric, "runtime", None)
+    if runtime not in (None, "torch"):
         identity["runtime"] = runtime
     return identity
 

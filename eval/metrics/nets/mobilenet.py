@@ -48,7 +48,7 @@ class MobileNetV2Features(nn.Module):
         return F.adaptive_avg_pool2d(self.features(x), 1).flatten(1)
 
 
-class _Pooled(nn.Module):
+class MobileNetV2Pooled(nn.Module):
     """The part of :class:`MobileNetV2Features` after the resize: what ONNX Runtime runs."""
 
     def __init__(self, net: MobileNetV2Features):
@@ -69,7 +69,7 @@ class OrtMobileNetV2Features:
         from eval.metrics.nets.ort import OrtNetwork
 
         self.net = net.eval()
-        self.body = OrtNetwork(_Pooled(self.net), torch.zeros(1, 3, 224, 224))
+        self.body = OrtNetwork(MobileNetV2Pooled(self.net), torch.zeros(1, 3, 224, 224))
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
         return self.body(self.net.preprocess(images))

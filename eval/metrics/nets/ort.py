@@ -1,16 +1,18 @@
 """Run a feature network with ONNX Runtime on CPU: the same graph, exported from its torch module.
 
 Why: on this project's 2-core CPUs the depthwise-separable networks behind the offline Table 1
-backends run 1.5-3x faster in ONNX Runtime than in eager PyTorch (MobileNetV2 of
-``fd_mobilenetv2``, WHENet of ``diversity/whenet``; ``bench/ort_networks.py`` measures it).
+backends run faster in ONNX Runtime than in eager PyTorch (MobileNetV2 of ``fd_mobilenetv2``
+about 2.5x, WHENet of ``diversity/whenet`` about 1.3-1.5x; ``python -m bench.ort_networks``).
 What changes: float32 rounding only (tests pin the outputs against the torch module,
 ``tests/eval/metrics/nets/test_ort.py``).
 
 How: the module (weights loaded, ``eval()``) is exported in memory with torch's TorchScript
-exporter (``dynamo=False``, opset 17, batch axis dynamic) at load, about 1 s, and run by an
+exporter (``dynamo=False``, opset 17, batch axis dynamic) at load, 1-2 s, and run by an
 ``onnxruntime.InferenceSession`` on the CPU provider with ``torch.get_num_threads()`` intra-op
-threads (one inter-op thread), so ``--threads`` / ``OMP_NUM_THREADS`` govern it as they govern
-torch. Nothing is written to disk. The runtime a metric used is recorded in its ``info``.
+threads (one inter-op thread) read when the session is made, so ``--threads`` /
+``OMP_NUM_THREADS`` govern it as they govern torch (a later ``torch.set_num_threads`` does not
+reach an existing session). Nothing is written to disk. The runtime a metric used is recorded in
+its ``info`` and, where it is not torch, in its per-item score key (``eval.run.score``).
 """
 
 from __future__ import annotations
@@ -27,17 +29,29 @@ RUNTIMES = ("onnxruntime", "torch")
 OPSET = 17
 
 
+def onnxruntime_installed() -> bool:
+    """Whether both ``onnxruntime`` and ``onnx`` (needed by torch's exporter) are importable."""
+    import importlib.util
+
+    return all(importlib.util.find_spec(name) is not None for name in ("onnxruntime", "onnx"))
+
+
 def resolve_runtime(runtime: str | None, paper: bool, device: str) -> str:
     """The runtime of a backend's network: ``runtime`` if given and allowed, else ONNX Runtime for
-    an offline backend on the CPU and torch otherwise. Paper backends stay in torch, where their
+    an offline backend on the CPU when it is installed (requirements/extras.txt) and torch
+    otherwise; the choice is recorded with the result. Paper backends stay in torch, where their
     parity with the reference packages is tested."""
-    default = "torch" if paper or str(device) != "cpu" else "onnxruntime"
+    usable = not paper and str(device) == "cpu"
+    default = "onnxruntime" if usable and onnxruntime_installed() else "torch"
     runtime = default if runtime is None else runtime
     if runtime not in RUNTIMES:
         raise ValueError(f"runtime must be one of {RUNTIMES}, got {runtime!r}")
-    if runtime == "onnxruntime" and (paper or str(device) != "cpu"):
+    if runtime == "onnxruntime" and not usable:
         raise ValueError(f"runtime 'onnxruntime' is for the offline backends on the CPU (device {device!r}"
                          f"{', a paper backend' if paper else ''}); use runtime='torch'")
+    if runtime == "onnxruntime" and not onnxruntime_installed():
+        raise ValueError("runtime 'onnxruntime' needs the onnxruntime and onnx packages "
+                         "(pip install -r requirements/extras.txt), or use runtime='torch'")
     return runtime
 
 

@@ -36,6 +36,15 @@ def test_runtime_defaults_and_refusals():
         resolve_runtime("tensorrt", paper=False, device="cpu")
 
 
+def test_without_onnxruntime_the_default_is_torch_and_asking_for_it_says_what_to_install(monkeypatch):
+    import eval.metrics.nets.ort as ort
+
+    monkeypatch.setattr(ort, "onnxruntime_installed", lambda: False)
+    assert resolve_runtime(None, paper=False, device="cpu") == "torch"
+    with pytest.raises(ValueError, match="requirements/extras.txt"):
+        resolve_runtime("onnxruntime", paper=False, device="cpu")
+
+
 @pytest.mark.parametrize("batch", [1, 5])
 def test_whenet_graph_matches_torch_at_any_batch(batch):
     from eval.metrics.nets.whenet import WHENet
@@ -76,31 +85,39 @@ def test_mobilenet_features_match_torch_for_frames_of_any_size():
 
 
 def test_fid_and_diversity_on_a_real_clip_agree_across_runtimes():
-    """The shipped MobileNetV2 and WHENet weights on a real clip: features and angles equal to
-    float rounding, the runtime recorded in each metric's info and score identity."""
+    """The shipped MobileNetV2 and WHENet weights on a real clip: each metric really runs its
+    network in the runtime it reports, features and angles agree to float rounding, and the runtime
+    is in each metric's info and (not torch) in its score identity and pose cache key."""
     from eval.metrics import visual
     from eval.metrics.diversity import Diversity
     from eval.metrics.fid import FID
+    from eval.metrics.nets.mobilenet import OrtMobileNetV2Features
     from eval.metrics.sample import Sample
     from eval.run.score import metric_identity
 
     clip = sorted(REAL.glob("*.mp4"))[0]
-    frames = visual.frames(Sample(clip.stem, gen_video=clip), "gen_video")[:24]
+    sample = Sample(clip.stem, gen_video=clip)
+    frames = visual.frames(sample, "gen_video")[:24]
     fids = {runtime: FID("fd_mobilenetv2", runtime=runtime) for runtime in ("torch", "onnxruntime")}
     assert FID("fd_mobilenetv2").runtime == "onnxruntime"
+    assert isinstance(fids["onnxruntime"].network(), OrtMobileNetV2Features)
+    assert isinstance(fids["torch"].network(), torch.nn.Module)
     features = {runtime: metric.features(frames) for runtime, metric in fids.items()}
     scale = np.abs(features["torch"]).max()
     assert scale > 0.1  # real features, not zeros
     assert np.abs(features["onnxruntime"] - features["torch"]).max() <= 1e-5 * scale
     assert fids["onnxruntime"].info["runtime"] == "onnxruntime"
-    assert metric_identity(fids["torch"])["runtime"] == "torch"
-    assert metric_identity(fids["torch"]) != metric_identity(fids["onnxruntime"])
+    assert metric_identity(fids["onnxruntime"])["runtime"] == "onnxruntime"
+    assert "runtime" not in metric_identity(fids["torch"])  # scores cached before runtimes existed stay valid
 
-    scores = {}
-    for runtime in ("torch", "onnxruntime"):
-        metric = Diversity("whenet", frame_stride=4, runtime=runtime)
-        scores[runtime] = metric.update(Sample(clip.stem, gen_video=clip))["diversity"]
-        assert metric.info["runtime"] == runtime
+    metrics = {runtime: Diversity("whenet", frame_stride=4, runtime=runtime) for runtime in ("torch", "onnxruntime")}
+    assert isinstance(metrics["onnxruntime"].network(), OrtNetwork)
+    assert isinstance(metrics["torch"].network(), torch.nn.Module)
+    tracks = {runtime: metric.pose_track(sample)[0] for runtime, metric in metrics.items()}  # one shared sample
+    assert tracks["torch"] is not tracks["onnxruntime"]  # separate cache entries
+    assert np.abs(tracks["torch"] - tracks["onnxruntime"]).max() < 1e-3  # degrees
+    scores = {runtime: metric.update(sample)["diversity"] for runtime, metric in metrics.items()}
+    assert all(metric.info["runtime"] == runtime for runtime, metric in metrics.items())
     assert scores["torch"] > 0.5  # a talking head moves
     assert scores["onnxruntime"] == pytest.approx(scores["torch"], rel=1e-5)
 
