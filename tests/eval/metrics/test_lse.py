@@ -108,17 +108,19 @@ def test_no_face_is_an_item_error(tmp_path):
     assert error.value.code == "no_face" and "20 frames" in error.value.reason
 
 
-def test_offline_syncnet_peaks_at_zero_and_recovers_shifts(tiny_corpus):
-    """The committed offline SyncNet on the synthetic test clips: offset 0 on the real audio,
-    and +-5 when the audio is advanced / delayed by 5 frames."""
+@pytest.mark.parametrize("checkpoint", [OFFLINE_CKPT, "checkpoints/syncnet_loss_synth.pt"])
+def test_offline_syncnet_peaks_at_zero_and_recovers_shifts(tiny_corpus, checkpoint):
+    """The committed offline SyncNets (the metric's, and the frozen network of the TTSF sync loss) on
+    the synthetic test clips: offset 0 on the real audio, and +-5 when the audio is advanced /
+    delayed by 5 frames (a network trained before corpus 2.1's one-frame lip lead reads -1 here)."""
     from eval.metrics import visual
     from eval.metrics.lse import checkpoint_crops
     from ttsf.data.manifest import load_manifest, resolve
     from ttsf.pretrained.syncnet import load_syncnet
 
     torch.set_num_threads(1)
-    net = load_syncnet(OFFLINE_CKPT)
-    crop_fn = visual.lm68_crops if checkpoint_crops(OFFLINE_CKPT) == "lm68" else visual.syncnet_crops
+    net = load_syncnet(checkpoint)
+    crop_fn = visual.lm68_crops if checkpoint_crops(checkpoint) == "lm68" else visual.syncnet_crops
     shift = 5 * 640
     hits, trials, confidences = 0, 0, []
     for item in load_manifest(tiny_corpus / "synth_test.jsonl"):
