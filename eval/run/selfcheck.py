@@ -130,10 +130,9 @@ def choose_backends(names: Optional[list[str]] = None) -> tuple[list[str], dict[
     if names is None:
         paper = [b.name for b in LSE.spec.backends if b.paper and b.name in available]
         chosen = paper or available[:1]  # spec order: the first offline backend is the default one
-        why = ("the paper backend is installed" if paper else f"not the default offline backend ({chosen[0]})"
-               if chosen else "")
         for b in available:
-            if b not in chosen:
+            if b not in chosen:  # so ``chosen`` is not empty here
+                why = "the paper backend is installed" if paper else f"not the default offline backend ({chosen[0]})"
                 skipped[b] = f"not run: {why} (name it with --backends to add it)"
         available = chosen
     return available, skipped

@@ -59,6 +59,11 @@ def lse_from_distances(distances: torch.Tensor, vshift: int = 15) -> dict:
     }
 
 
+def lse_from_curve(curve, vshift: int = 15) -> dict:
+    """:func:`lse_from_distances` of one mean-distance-per-lag curve ``(2 * vshift + 1,)`` (float64)."""
+    return lse_from_distances(torch.as_tensor(np.asarray(curve, dtype=np.float64))[None, :], vshift)
+
+
 @torch.no_grad()
 def video_embeddings(net, crops_bgr: np.ndarray, count: int, batch_size: int = 20, device: str = "cpu") -> torch.Tensor:
     """Embeddings ``(count, dim)`` of the 5-frame windows starting at frames ``0 .. count-1``.

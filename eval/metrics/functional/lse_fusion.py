@@ -27,9 +27,8 @@ SyncNet's scale.
 from __future__ import annotations
 
 import numpy as np
-import torch
 
-from eval.metrics.functional.lse import lse_from_distances
+from eval.metrics.functional.lse import lse_from_curve
 
 #: A lag curve whose standard deviation is below this fraction of its largest magnitude (or
 #: below this, for curves within +-1) carries no offset information (flat: rounding only).
@@ -53,8 +52,8 @@ def fuse_curves(curves) -> np.ndarray:
 
 
 def fused_lse(curves, vshift: int = 15) -> dict:
-    """``lse_from_distances`` of :func:`fuse_curves`; its ``mean_dist`` is the fused curve."""
+    """``lse_from_curve`` of :func:`fuse_curves`; its ``mean_dist`` is the fused curve."""
     fused = fuse_curves(curves)
     if len(fused) != 2 * vshift + 1:
         raise ValueError(f"curves have {len(fused)} lags, vshift {vshift} needs {2 * vshift + 1}")
-    return lse_from_distances(torch.from_numpy(fused)[None, :], vshift)
+    return lse_from_curve(fused, vshift)

@@ -32,7 +32,6 @@ SyncNet's LSE-C.
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from ttsf.pretrained.mfcc import mfcc
 
@@ -137,12 +136,12 @@ def landmark_lse(landmarks: np.ndarray, audio: np.ndarray, vshift: int = 15, lam
         :func:`~eval.metrics.functional.lse.lse_from_distances`' dict (``lse_d``,
         ``lse_c``, ``offset``, ``mean_dist`` ``(2 vshift + 1,)``) plus ``rho`` ``(2 vshift + 1,)``.
     """
-    from eval.metrics.functional.lse import lse_from_distances
+    from eval.metrics.functional.lse import lse_from_curve
 
     lip = lip_features(landmarks)
     speech = audio_features(audio, len(lip))
     rho = lag_correlations(lip, speech, vshift, lam)
     distance = np.sqrt(2.0 * (1.0 - rho))
-    result = lse_from_distances(torch.from_numpy(distance)[None, :], vshift)
+    result = lse_from_curve(distance, vshift)
     result["rho"] = rho
     return result

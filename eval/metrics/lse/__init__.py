@@ -37,6 +37,7 @@ import numpy as np
 
 from eval.metrics import visual
 from eval.metrics.base import BackendSpec, ItemError, MetricSpec
+from eval.metrics.functional.lse import lse_from_curve
 from eval.metrics.item_mean import ItemMetric
 
 #: Fraction of frames that may lack a face before an item is refused.
@@ -192,11 +193,3 @@ class LSE(ItemMetric):
         landmarks = visual.landmarks68(item, "gen_video", self.detector)[:usable]
         return landmark_lse(landmarks, to_int16_scale(audio[:usable * 640]), self.vshift)["mean_dist"], usable
 
-
-def lse_from_curve(curve: np.ndarray, vshift: int) -> dict:
-    """syncnet_python's offset / LSE-D / LSE-C of one mean-distance-per-lag curve."""
-    import torch
-
-    from eval.metrics.functional.lse import lse_from_distances
-
-    return lse_from_distances(torch.as_tensor(np.asarray(curve, dtype=np.float64))[None, :], vshift)

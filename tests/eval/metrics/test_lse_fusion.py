@@ -71,7 +71,7 @@ def test_fused_offline_backend_on_the_synthetic_test_split(tiny_corpus, tmp_path
     assert metric.weights_sha256 is not None  # the SyncNet's, recorded like syncnet_offline's
     # the score is the fusion of both base curves of the item, not the SyncNet's alone
     from eval.metrics import visual
-    from eval.metrics.lse import lse_from_curve
+    from eval.metrics.functional.lse import lse_from_curve
 
     sample = Sample(items[0].id, gen_video=resolve(tiny_corpus, items[0].ref_video))
     n_frames = len(visual.frames(sample, "gen_video"))

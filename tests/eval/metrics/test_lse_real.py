@@ -53,8 +53,8 @@ def _curve_makers():
 
 def _from_curves(backend, curves):
     """The backend's result from the base curves, through the metric's own functions."""
+    from eval.metrics.functional.lse import lse_from_curve
     from eval.metrics.functional.lse_fusion import fused_lse
-    from eval.metrics.lse import lse_from_curve
 
     if backend == "fused_offline":
         return fused_lse([curves["syncnet_offline"], curves["landmark_cca"]], VSHIFT)
